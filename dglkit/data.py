@@ -17,7 +17,8 @@ from torch.utils.data import Dataset
 from fastcore.basics import store_attr
 
 # %% auto #0
-__all__ = ['to_uint8', 'from_uint8', 'TensorImageDataset', 'stratified_split', 'mnist_digits']
+__all__ = ['IMAGE_EXTS', 'to_uint8', 'from_uint8', 'TensorImageDataset', 'stratified_split', 'mnist_digits', 'prepare_image',
+           'ImageFolderDataset', 'TorchvisionDataset', 'torchvision_dataset', 'GaussianMixture2D', 'mode_coverage']
 
 # %% ../nbs/01_data.ipynb #f980a7a2
 def to_uint8(x:torch.Tensor # float images in [-1, 1] (values outside are clamped)
@@ -118,3 +119,209 @@ def mnist_digits(size:int=32, # output resolution
     ds = TensorImageDataset(x.expand(-1, channels, -1, -1).contiguous(), labels[idx], 10, [str(i) for i in range(10)])
     ds.indices = idx  # rows of mnist_5k.csv.gz
     return ds
+
+# %% ../nbs/01_data.ipynb #d85bda97
+IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff')
+
+def prepare_image(img, # a PIL image
+                  res:int=None, # output size; None: center-crop to the shorter side without resizing
+                  channels:int=3, # 3 (RGB) or 1 (grayscale)
+                 )->torch.Tensor:
+    "Convert a PIL image to a uint8 tensor C×res×res: RGB/grayscale, shorter side resized to `res`, center crop"
+    from PIL import Image
+    img = img.convert('RGB' if channels == 3 else 'L')
+    w, h = img.size
+    if res is None: res = min(w, h)
+    if min(w, h) != res:
+        s = res / min(w, h)
+        img = img.resize((max(res, round(w * s)), max(res, round(h * s))), Image.Resampling.LANCZOS)
+        w, h = img.size
+    l, t = (w - res) // 2, (h - res) // 2
+    a = np.asarray(img.crop((l, t, l + res, t + res)))
+    return torch.from_numpy(np.array(a[None] if a.ndim == 2 else a.transpose(2, 0, 1)))  # a writable copy
+
+# %% ../nbs/01_data.ipynb #7afb5120
+class ImageFolderDataset(Dataset):
+    "Images from a folder (recursive) or a `.zip`, resized + center-cropped to `res`; items `(x in [-1, 1], y int64)`"
+    def __init__(self,
+                 path:str|Path, # a folder or a .zip archive
+                 res:int, # output resolution (square)
+                 channels:int=3, # 3 (RGB) or 1 (grayscale)
+                 labels:bool=False, # class labels from first-level sub-folder names (sorted); else every y is 0
+                 exts:tuple=IMAGE_EXTS, # file name endings to load (case-insensitive)
+                 in_memory:bool=True, # keep the decoded uint8 images in `.images`; else decode per item
+                ):
+        if channels not in (1, 3): raise ValueError(f'channels must be 1 or 3, got {channels}')
+        if not res or res < 1: raise ValueError(f'res must be a positive int, got {res}')
+        path = Path(path)
+        if not path.exists(): raise FileNotFoundError(f'No such folder or zip file: {path}')
+        self.is_zip = path.is_file()
+        if self.is_zip and not zipfile.is_zipfile(path):
+            raise ValueError(f'{path} is a file but not a zip archive: pass a folder of images or a .zip of images')
+        store_attr('path,res,channels,exts,in_memory'); self._zf = None
+        names = self._scan()
+        good, imgs, bad = [], [], []
+        for n in names:
+            try: im = self._load(n)
+            except Exception as e: bad.append(f"{n} ({type(e).__name__}: {str(e).split(' <_io.')[0][:80]})"); continue
+            good.append(n)
+            if in_memory: imgs.append(im)
+        if bad:
+            more = f' ... and {len(bad) - 20} more' if len(bad) > 20 else ''
+            warnings.warn(f'Skipped {len(bad)} unreadable image file(s) in {path}: ' + '; '.join(bad[:20]) + more, stacklevel=2)
+        if not good:
+            raise ValueError(f'No readable images in {path} (looked recursively for files ending in {", ".join(exts)}; '
+                             f'{len(names)} matching file(s) found, {len(bad)} unreadable). Point path at a folder or '
+                             'zip of images, or pass exts= for other file types.')
+        self.files = good
+        self.images = torch.stack(imgs) if in_memory else None
+        if labels:
+            flat = [n for n in good if '/' not in n]
+            if flat: raise ValueError(f'labels=True takes class names from sub-folder names, but {len(flat)} image(s) lie directly '
+                                      f'in {path} (e.g. {flat[0]}): move them into class folders or pass labels=False')
+            cls = [n.split('/')[0] for n in good]
+            self.classes = sorted(set(cls))
+            idx = {c: i for i, c in enumerate(self.classes)}
+            self.labels, self.n_classes = torch.tensor([idx[c] for c in cls], dtype=torch.long), len(self.classes)
+        else: self.labels, self.n_classes, self.classes = torch.zeros(len(good), dtype=torch.long), 0, None
+        self._close()
+
+    def _scan(self):
+        "Sorted relative names (with '/') of the files whose name ends in one of `exts`"
+        ok = lambda n: n.lower().endswith(tuple(e.lower() for e in self.exts))
+        if self.is_zip:
+            with zipfile.ZipFile(self.path) as zf:
+                return sorted(n for n in zf.namelist() if not n.endswith('/') and ok(n) and not n.startswith('__MACOSX/'))
+        return sorted(p.relative_to(self.path).as_posix() for p in self.path.rglob('*') if p.is_file() and ok(p.name))
+
+    def _read(self, name):
+        if not self.is_zip: return (self.path/name).read_bytes()
+        if self._zf is None or self._zf_pid != os.getpid(): self._zf, self._zf_pid = zipfile.ZipFile(self.path), os.getpid()
+        return self._zf.read(name)
+
+    def _load(self, name):
+        from PIL import Image
+        with Image.open(io.BytesIO(self._read(name))) as img:
+            img.load()
+            return prepare_image(img, self.res, self.channels)
+
+    def _close(self):
+        if self._zf is not None: self._zf.close(); self._zf = None
+
+    def __getstate__(self): return {**self.__dict__, '_zf': None}  # DataLoader workers open their own zip handle
+    def __len__(self): return len(self.files)
+    def __getitem__(self, i):
+        u = self.images[i] if self.images is not None else self._load(self.files[i])
+        return from_uint8(u), self.labels[i]
+    def __repr__(self):
+        return (f'{type(self).__name__}({str(self.path)!r}, n={len(self)}, channels={self.channels}, res={self.res}, '
+                f'n_classes={self.n_classes})')
+
+# %% ../nbs/01_data.ipynb #cea07765
+_TV_DATASETS = {  # lower-case name: (torchvision class, how it selects the split, default channels)
+    'mnist': ('MNIST', 'train', 1), 'fashionmnist': ('FashionMNIST', 'train', 1), 'kmnist': ('KMNIST', 'train', 1),
+    'cifar10': ('CIFAR10', 'train', 3), 'cifar100': ('CIFAR100', 'train', 3),
+    'svhn': ('SVHN', 'split', 3), 'stl10': ('STL10', 'split', 3), 'celeba': ('CelebA', 'split', 3),
+    'imagefolder': ('ImageFolder', None, 3)}
+
+class TorchvisionDataset(Dataset):
+    "A torchvision dataset with items converted to `(x in [-1, 1] float32 C×res×res, y int64)`"
+    def __init__(self, ds, res, channels, n_classes): store_attr('ds,res,channels,n_classes')
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i):
+        img, y = self.ds[i]
+        y = 0 if y is None or not self.n_classes else int(y)
+        return from_uint8(prepare_image(img, self.res, self.channels)), torch.tensor(y, dtype=torch.long)
+    def __repr__(self):
+        return f'{type(self).__name__}({type(self.ds).__name__}, n={len(self)}, channels={self.channels}, res={self.res}, n_classes={self.n_classes})'
+
+def torchvision_dataset(name:str, # 'MNIST', 'FashionMNIST', 'KMNIST', 'CIFAR10', 'CIFAR100', 'SVHN', 'STL10', 'CelebA' or 'ImageFolder'
+                        root:str|Path, # torchvision's `root` (for 'ImageFolder': the folder holding one sub-folder per class)
+                        res:int=None, # output size; None keeps the native size (center crop if not square)
+                        split:str='train', # 'train' or 'test' (SVHN/STL10/CelebA also take their own split names); ignored for 'ImageFolder'
+                        channels:int=None, # 1 or 3; default: the dataset's own (1 for the MNIST family)
+                        download:bool=False, # let torchvision download (needs internet; off by default)
+                       )->TorchvisionDataset:
+    "Wrap a torchvision dataset already on disk; a clear error if it is not there"
+    key = name.lower().replace('-', '').replace('_', '')
+    if key not in _TV_DATASETS:
+        raise ValueError(f'Unknown torchvision dataset {name!r}: choose one of {", ".join(v[0] for v in _TV_DATASETS.values())}')
+    import torchvision.datasets as tvd
+    cls_name, how, nc = _TV_DATASETS[key]
+    channels = channels or nc
+    if channels not in (1, 3): raise ValueError(f'channels must be 1 or 3, got {channels}')
+    cls, root = getattr(tvd, cls_name), Path(root).expanduser()
+    try:
+        if how is None: ds = cls(str(root))
+        elif how == 'train':
+            if split not in ('train', 'test'): raise ValueError(f"{cls_name} has splits 'train' and 'test', got {split!r}")
+            ds = cls(str(root), train=split == 'train', download=download)
+        else:
+            kw = dict(target_type=[]) if cls_name == 'CelebA' else {}
+            ds = cls(str(root), split=split, download=download, **kw)
+    except (RuntimeError, FileNotFoundError) as e:
+        if how is None:
+            raise FileNotFoundError(f'No ImageFolder data under {root.resolve()}: torchvision expects {root}/<class>/<images> ({e}). '
+                                    'For a flat folder or a zip of images use ImageFolderDataset.') from None
+        raise FileNotFoundError(f'{cls_name} ({split}) is not on disk under {root.resolve()} (torchvision looked there with '
+                                f'download={download}; {e}). Downloads are disabled by default: copy the dataset there, '
+                                f'or pass download=True on a machine with internet access.') from None
+    n_classes = 0 if cls_name == 'CelebA' or split == 'unlabeled' else len(getattr(ds, 'classes', None) or range(10))
+    return TorchvisionDataset(ds, res, channels, n_classes)
+
+# %% ../nbs/01_data.ipynb #82d18d6c
+class GaussianMixture2D(Dataset):
+    "A ring or grid of isotropic 2-D Gaussians; items are `(point float32 (2,), y int64)`"
+    def __init__(self,
+                 kind:str='ring', # 'ring' (modes on a circle) or 'grid' (a square grid of modes)
+                 n_modes:int=None, # default 8 for 'ring', 25 for 'grid' (must be a perfect square)
+                 std:float=None, # standard deviation of each mode; default 0.02 (ring) / 0.05 (grid)
+                 n:int=10_000, # number of points in the dataset
+                 scale:float=2.0, # ring radius, or grid spacing
+                 labels:bool=False, # y = mode index (n_classes = n_modes); else y = 0
+                 seed:int=0, # seed of the points
+                ):
+        if kind == 'ring':
+            n_modes = n_modes or 8
+            a = torch.arange(n_modes, dtype=torch.float64) * 2 * math.pi / n_modes
+            centers = scale * torch.stack([a.cos(), a.sin()], 1)
+        elif kind == 'grid':
+            n_modes = n_modes or 25
+            k = math.isqrt(n_modes)
+            if k * k != n_modes: raise ValueError(f"kind='grid' needs a square number of modes (4, 9, 16, 25, ...), got {n_modes}")
+            g = (torch.arange(k, dtype=torch.float64) - (k - 1) / 2) * scale
+            centers = torch.cartesian_prod(g, g)
+        else: raise ValueError(f"kind must be 'ring' or 'grid', got {kind!r}")
+        std = std if std is not None else (0.02 if kind == 'ring' else 0.05)
+        if std <= 0: raise ValueError(f'std must be positive, got {std}')
+        store_attr('kind,n_modes,std,labels'); self.centers = centers.float()
+        self.points, self.modes = self.sample(n, torch.Generator().manual_seed(seed))
+        self.n_classes, self.res, self.channels, self.dim = (n_modes if labels else 0), None, None, 2
+
+    def sample(self, n:int, # number of points
+               generator:torch.Generator=None, # for reproducible draws
+              )->tuple:
+        "Draw `n` fresh points: `(points n×2 float32, mode index n int64)`"
+        modes = torch.randint(0, self.n_modes, (n,), generator=generator)
+        return self.centers[modes] + self.std * torch.randn(n, 2, generator=generator), modes
+
+    def __len__(self): return len(self.points)
+    def __getitem__(self, i): return self.points[i], (self.modes[i] if self.labels else torch.tensor(0))
+    def __repr__(self): return f'{type(self).__name__}({self.kind!r}, n_modes={self.n_modes}, std={self.std}, n={len(self)})'
+
+# %% ../nbs/01_data.ipynb #b21644a1
+def mode_coverage(samples, # generated points, N×2 (tensor or array)
+                  gm:GaussianMixture2D, # the mixture they should cover
+                  thresh:float=3.0, # a point is high quality if within `thresh` standard deviations of its nearest center
+                  min_count:int=1, # high-quality points a mode needs to count as covered
+                 )->dict:
+    "Modes covered and fraction of high-quality samples: `dict(modes_covered, high_quality_frac, n_modes, counts)`"
+    s = torch.as_tensor(np.asarray(samples.detach().cpu() if isinstance(samples, torch.Tensor) else samples), dtype=torch.float32)
+    if s.ndim != 2 or s.shape[1] != 2: raise ValueError(f'samples must be N×2 points, got shape {tuple(s.shape)}')
+    if not len(s): raise ValueError('samples is empty')
+    d = torch.cdist(s, gm.centers)
+    dist, nearest = d.min(1)
+    hq = dist <= thresh * gm.std
+    counts = torch.bincount(nearest[hq], minlength=gm.n_modes)
+    return dict(modes_covered=int((counts >= min_count).sum()), high_quality_frac=float(hq.float().mean()),
+                n_modes=gm.n_modes, counts=counts.tolist())
