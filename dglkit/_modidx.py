@@ -222,7 +222,7 @@ d = { 'settings': { 'branch': 'main',
                                'dglkit.models._check_res': ('models.html#_check_res', 'dglkit/models.py'),
                                'dglkit.models._dcgan_init': ('models.html#_dcgan_init', 'dglkit/models.py'),
                                'dglkit.models._sn': ('models.html#_sn', 'dglkit/models.py'),
+                               'dglkit.models._spectral_norm_all': ('models.html#_spectral_norm_all', 'dglkit/models.py'),
                                'dglkit.models.build_model': ('models.html#build_model', 'dglkit/models.py'),
-                               'dglkit.models.conv_params': ('models.html#conv_params', 'dglkit/models.py'),
                                'dglkit.models.register_model': ('models.html#register_model', 'dglkit/models.py'),
                                'dglkit.models.student_config': ('models.html#student_config', 'dglkit/models.py')}}}
