@@ -22,7 +22,7 @@ from .losses import GANLoss
 
 # %% auto #0
 __all__ = ['LOG_TERMS', 'get_accelerator', 'StreamSampler', 'TermMetric', 'GANOptimizers', 'StepProgress', 'NonFiniteLossError',
-           'check_models', 'DGLLearner']
+           'check_models', 'DGLLearner', 'TinyG', 'TinyD', 'toy_data']
 
 # %% ../nbs/04_engine.ipynb #67b2f10c
 def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; None: the launcher's setting (or 'no')
@@ -151,7 +151,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #c9b50064
+# %% ../nbs/04_engine.ipynb #aba4d3c9
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -264,7 +264,10 @@ class DGLLearner(Learner):
         logits = _gan_forward(self.model.D, real, y)
         self.pred = logits
         self('after_pred')
-        return self._optimize(self.gan_loss.r1_term(logits, real), self.opt_d)
+        terms = self.gan_loss.r1_term(logits, real)
+        # D's last bias gets no gradient from R1; DDP insists every parameter takes part, so add it with weight 0
+        terms['r1'] = terms['r1'] + logits.float().sum() * 0
+        return self._optimize(terms, self.opt_d)
 
     def g_phase(self, n):
         "One generator step: the student D (frozen for this phase) judges fresh fakes; callbacks may add terms"
@@ -336,7 +339,11 @@ class DGLLearner(Learner):
     @contextmanager
     def _signals(self):
         "SIGINT/SIGTERM set a flag read at the end of each iteration (a second SIGINT interrupts at once)"
-        if threading.current_thread() is not threading.main_thread(): yield; return
+        self._stop = 0
+        if threading.current_thread() is not threading.main_thread():
+            try: yield
+            finally: self._stop = 0
+            return
         def handler(signum, frame):
             if self._stop and signum == signal.SIGINT: raise KeyboardInterrupt
             self._stop = signum
@@ -407,3 +414,33 @@ class DGLLearner(Learner):
 
 # %% ../nbs/04_engine.ipynb #7eace802
 from fastai.learner import CancelEpochException
+
+# %% ../nbs/04_engine.ipynb #a750ea7f
+class TinyG(nn.Module):
+    "A minimal (conditional) conv generator for tests: `nz`→4×4→`res`×`res`"
+    def __init__(self, nz=8, res=8, nc=1, n_classes=0, w=8):
+        super().__init__(); store_attr('nz,res,nc,n_classes')
+        self.emb = nn.Embedding(n_classes, nz) if n_classes else None
+        self.fc = nn.Linear(nz, w * 4 * 4); self.conv = nn.Conv2d(w, nc, 3, padding=1); self.w = w
+    def forward(self, z, y=None):
+        if self.emb is not None: z = z * self.emb(y)
+        h = self.fc(z).view(-1, self.w, 4, 4)
+        return torch.tanh(self.conv(nn.functional.interpolate(h, scale_factor=self.res // 4)))
+
+class TinyD(nn.Module):
+    "A minimal (projection-conditional) conv discriminator for tests"
+    def __init__(self, res=8, nc=1, n_classes=0, w=8):
+        super().__init__(); store_attr('res,nc,n_classes')
+        self.conv = nn.Conv2d(nc, w, 3, stride=2, padding=1); self.fc = nn.Linear(w * (res // 2) ** 2, 1)
+        self.emb = nn.Embedding(n_classes, w * (res // 2) ** 2) if n_classes else None
+    def forward(self, x, y=None):
+        h = nn.functional.leaky_relu(self.conv(x), 0.2).flatten(1)
+        out = self.fc(h).squeeze(1)
+        return out + (self.emb(y) * h).sum(1) if self.emb is not None else out
+
+def toy_data(n=64, res=8, nc=1, n_classes=0, seed=0):
+    "A `TensorDataset` of random images in [-1, 1] and labels, for tests"
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, nc, res, res, generator=g) * 2 - 1
+    y = torch.randint(max(n_classes, 1), (n,), generator=g)
+    return torch.utils.data.TensorDataset(x, y)

@@ -56,14 +56,13 @@ def r1_penalty(real_logits:torch.Tensor, # D's logits on `real`, computed with `
     g, = torch.autograd.grad(real_logits.float().sum(), real, create_graph=True)
     return g.float().pow(2).flatten(1).sum(1).mean()
 
-# %% ../nbs/03_losses.ipynb #795e08da
+# %% ../nbs/03_losses.ipynb #074ee091
 class GANLoss:
     "A GAN recipe's losses: adversarial kind, lazy R1 (γ, interval) and the DGL teacher term"
     def __init__(self,
                  kind:str='logistic', # 'logistic' (StyleGAN2), 'hinge' (BigGAN) or 'wgan'
                  r1_gamma:float=0., # R1 weight γ (0 disables R1)
-                 r1_every:int=16, # apply R1 every this many D steps (lazy regularisation)
-                 gated:bool=False # use the gated teacher term
+                 r1_every:int=16 # apply R1 every this many D steps (lazy regularisation)
                 ):
         if kind not in LOSS_KINDS: raise ValueError(f'Unknown loss kind {kind!r}: use one of {LOSS_KINDS}')
         if r1_every < 1: raise ValueError(f'r1_every must be >= 1, got {r1_every}')
@@ -71,7 +70,7 @@ class GANLoss:
 
     def d_terms(self, real_logits, fake_logits): return d_adv_terms(real_logits, fake_logits, self.kind)
     def g_terms(self, fake_logits): return dict(g_adv=g_adv_loss(fake_logits, self.kind))
-    def teacher_term(self, teacher_logits, lam): return lam * teacher_term(teacher_logits, self.kind, self.gated)
+    def teacher_term(self, teacher_logits, lam, gated=False): return lam * teacher_term(teacher_logits, self.kind, gated)
     def r1_due(self, d_step:int)->bool: return self.r1_gamma > 0 and d_step % self.r1_every == 0
     def r1_term(self, real_logits, real): return dict(r1=r1_penalty(real_logits, real) * (self.r1_gamma / 2 * self.r1_every))
-    def __repr__(self): return f'GANLoss(kind={self.kind!r}, r1_gamma={self.r1_gamma}, r1_every={self.r1_every}, gated={self.gated})'
+    def __repr__(self): return f'GANLoss(kind={self.kind!r}, r1_gamma={self.r1_gamma}, r1_every={self.r1_every})'
