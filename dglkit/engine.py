@@ -151,7 +151,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #aba4d3c9
+# %% ../nbs/04_engine.ipynb #51d99119
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -285,6 +285,14 @@ class DGLLearner(Learner):
         finally: requires_grad(self.D, True)
         self.loss = total.detach()
 
+    def greg_phase(self, n):
+        "The loss object's lazy generator regulariser (e.g. StyleGAN2's path length), when it defines one"
+        self.phase = 'Greg'
+        z, yf = self._z(n), self._fake_y(n)
+        self.pred = None
+        self('after_pred')
+        return self._optimize(self.gan_loss.greg_terms(self.model.G, z, yf, self), self.opt_g)
+
     def _do_one_batch(self):
         x, y = self.xb[0], self.yb[0]
         self.gen = torch.Generator().manual_seed(_mix(self.seed, self.step, self.rank))
@@ -294,6 +302,7 @@ class DGLLearner(Learner):
             if self.gan_loss.r1_due(self.d_step): self.dreg_phase(xr, yr)
             self.d_step += 1
         self.g_phase(len(x) // self.n_dis)
+        if self.gan_loss.greg_due(self.step): self.greg_phase(len(x) // self.n_dis)
         self.step += 1
         self._pending.append(dict(step=self.step, **self.log_vals))
         self._sync_stop()

@@ -56,7 +56,7 @@ def r1_penalty(real_logits:torch.Tensor, # D's logits on `real`, computed with `
     g, = torch.autograd.grad(real_logits.float().sum(), real, create_graph=True)
     return g.float().pow(2).flatten(1).sum(1).mean()
 
-# %% ../nbs/03_losses.ipynb #074ee091
+# %% ../nbs/03_losses.ipynb #905dfee8
 class GANLoss:
     "A GAN recipe's losses: adversarial kind, lazy R1 (γ, interval) and the DGL teacher term"
     def __init__(self,
@@ -73,4 +73,6 @@ class GANLoss:
     def teacher_term(self, teacher_logits, lam, gated=False): return lam * teacher_term(teacher_logits, self.kind, gated)
     def r1_due(self, d_step:int)->bool: return self.r1_gamma > 0 and d_step % self.r1_every == 0
     def r1_term(self, real_logits, real): return dict(r1=r1_penalty(real_logits, real) * (self.r1_gamma / 2 * self.r1_every))
+    def greg_due(self, step:int)->bool: return False  # recipes with a lazy G regulariser override these two
+    def greg_terms(self, G, z, y, learn)->dict: raise NotImplementedError
     def __repr__(self): return f'GANLoss(kind={self.kind!r}, r1_gamma={self.r1_gamma}, r1_every={self.r1_every})'
