@@ -151,7 +151,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #51d99119
+# %% ../nbs/04_engine.ipynb #5b250006
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -304,7 +304,6 @@ class DGLLearner(Learner):
         self.g_phase(len(x) // self.n_dis)
         if self.gan_loss.greg_due(self.step): self.greg_phase(len(x) // self.n_dis)
         self.step += 1
-        self._pending.append(dict(step=self.step, **self.log_vals))
         self._sync_stop()
 
     # ---- the fit loop ----------------------------------------------------------------------------------
@@ -343,6 +342,7 @@ class DGLLearner(Learner):
 
     def one_batch(self, i, b):
         super().one_batch(i, b)
+        self._pending.append(dict(step=self.step, **self.log_vals))  # after `after_batch`: callbacks may add values (e.g. FID)
         if self._stop: self.interrupted = self._stop; raise CancelFitException()
 
     @contextmanager
