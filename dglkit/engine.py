@@ -151,7 +151,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #5b250006
+# %% ../nbs/04_engine.ipynb #e0544297
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -249,11 +249,12 @@ class DGLLearner(Learner):
         yf = self._fake_y(n)
         with torch.no_grad(), self.autocast(): fake = _gan_forward(self.G, self._z(n), yf)
         self.real, self.y_real, self.fake, self.y_fake = real, y, fake, yf
-        ycat = torch.cat([y, yf]) if yf is not None else None
-        with self.autocast(): logits = _gan_forward(self.model.D, torch.cat([real, fake.to(real.dtype)]), ycat)
-        self.pred = logits
+        # two forward passes, one backward: a batch-norm D then normalises pure real and pure fake batches, as it
+        # sees fakes alone in the G phase (one pass over torch.cat([real, fake]) would mix their statistics)
+        with self.autocast(): lr_, lf = _gan_forward(self.model.D, real, y), _gan_forward(self.model.D, fake.to(real.dtype), yf)
+        lr_, lf = lr_.float(), lf.float()
+        self.pred = torch.cat([lr_, lf])
         self('after_pred')
-        lr_, lf = logits.float().split([n, n])
         self.d_real_logits, self.d_fake_logits = lr_.detach(), lf.detach()
         return self._optimize(self.gan_loss.d_terms(lr_, lf), self.opt_d)
 
