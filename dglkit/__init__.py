@@ -2,6 +2,7 @@
 
 Modules:
 
+- `dglkit.biggan`: BigGAN generator and discriminator in plain PyTorch with the parameter names and shapes of ajbrock's BigGAN-PyTorch (its `G.pth`, `G_ema.pth`, `D.pth` and `state_dict.pth` load with `strict=True`), and the class-conditional DGL recipe: hinge loss, λ = 0.1 teacher term, `n_dis` D steps per G step, EMA.
 - `dglkit.callbacks`: The callbacks a GAN researcher expects: EMA of G with ramp-up, sample grids from a fixed latent, and checkpoints every N steps, at the end, and on interruption.
 - `dglkit.cli`: `dglkit train | compress | evaluate | sample | config`: recipes in, run folders out; the same command works in one process and under `accelerate launch`.
 - `dglkit.config`: A recipe is a small YAML file; `load_config` resolves it against the schema (defaults, command-line overrides, validation), `build_run` turns it into a ready `DGLLearner` in a run folder (resuming when the folder has a checkpoint), `train_run` trains it to the end and exports the GAN.
