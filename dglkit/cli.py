@@ -32,8 +32,9 @@ def dotted_to_set(argv:list)->list:
         out += ['--set', f'{m.group(1)}={val}']
     return out
 
-# %% ../nbs/09a_cli.ipynb #07207724
-Overrides = Annotated[str, 'override a config key: --set dgl.lam=0.3 (repeatable; also --dgl.lam 0.3)', {'action': 'append'}]
+# %% ../nbs/09a_cli.ipynb #986cf686
+Overrides = Annotated[str, 'override config keys: --set dgl.lam=0.3 train.bs=32 (repeatable; also --dgl.lam 0.3) (default: none)',
+                      {'action': 'extend', 'nargs': '+'}]
 
 def _resolve(task, config, steps, set):
     if config is None: raise ConfigError('--config', 'missing: pass the recipe, e.g. --config configs/dcgan-mnist-quarter.yaml')
@@ -47,28 +48,28 @@ def _train(task, config, run_dir, steps, set, progress):
     res = train_run(cfg, run_dir or Path('runs')/cfg['name'], progress=progress)
     return 128 + int(res['signal']) if res['state'] == 'interrupted' else 0
 
-def train(config:str=None, # the recipe: a YAML file in configs/ (task: train)
+def train(config:str=None, # the recipe: a YAML file in configs/ with task: train (required)
           run_dir:str=None, # run folder (default: runs/<name>); an existing one is resumed
-          steps:int=None, # override train.steps (the step budget)
-          set:Overrides=None, # override a config key: --set dgl.lam=0.3 (repeatable; also --dgl.lam 0.3)
+          steps:int=None, # the step budget (default: the recipe's train.steps)
+          set:Overrides=None, # override config keys: --set dgl.lam=0.3 train.bs=32 (repeatable; also --dgl.lam 0.3) (default: none)
           progress:bool=False, # fastai's progress table instead of one log line per logged step
          ):
     "Train a GAN from scratch (e.g. a DGL teacher); the run folder ends with gan.pt (G_ema and D)"
     return _train('train', config, run_dir, steps, set, progress)
 
-def compress(config:str=None, # the recipe: a YAML file in configs/ (task: compress)
+def compress(config:str=None, # the recipe: a YAML file in configs/ with task: compress (required)
              run_dir:str=None, # run folder (default: runs/<name>); an existing one is resumed
-             steps:int=None, # override train.steps (the step budget)
-             set:Overrides=None, # override a config key: --set dgl.lam=0.3 (repeatable; also --dgl.lam 0.3)
+             steps:int=None, # the step budget (default: the recipe's train.steps)
+             set:Overrides=None, # override config keys: --set dgl.lam=0.3 train.bs=32 (repeatable; also --dgl.lam 0.3) (default: none)
              progress:bool=False, # fastai's progress table instead of one log line per logged step
             ):
     "Compress a teacher with DGL: a student at student.width x the teacher's width, two stages, λ"
     return _train('compress', config, run_dir, steps, set, progress)
 
-# %% ../nbs/09a_cli.ipynb #741e5cd8
-def config(config:str=None, # the recipe (YAML)
-           set:Overrides=None, # override a config key: --set dgl.lam=0.3 (repeatable; also --dgl.lam 0.3)
-           steps:int=None, # override train.steps
+# %% ../nbs/09a_cli.ipynb #0974fa13
+def config(config:str=None, # the recipe, a YAML file (required unless --schema)
+           set:Overrides=None, # override config keys: --set dgl.lam=0.3 train.bs=32 (repeatable; also --dgl.lam 0.3) (default: none)
+           steps:int=None, # the step budget (default: the recipe's train.steps)
            schema:bool=False, # print every config key with its default and meaning instead
           ):
     "Print the resolved config (defaults filled in, overrides applied) after validating it"
@@ -102,10 +103,10 @@ def load_target(target:str|Path, # a run folder or a GAN / checkpoint file
     if not (run_dir/'config.yaml').exists() and not t.is_dir(): run_dir = None
     return G, D, meta, cfg, run_dir
 
-# %% ../nbs/09a_cli.ipynb #c1db2659
+# %% ../nbs/09a_cli.ipynb #84a3c640
 def evaluate(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
              config:str=None, # recipe with the data/eval settings (default: the run's own config)
-             set:Overrides=None, # override a config key: --set eval.n=5000 (repeatable; also --eval.n 5000)
+             set:Overrides=None, # override config keys: --set eval.n=5000 (repeatable; also --eval.n 5000) (default: none)
              which:str='gan', # in a run folder: 'gan', 'best' or 'latest'
              n:int=None, # generated images (default: eval.n)
              metrics:str=None, # comma-separated, e.g. fid,kid,is,prc (default: eval.metrics)
@@ -183,14 +184,14 @@ def generate(G, # a generator
     finally: G.train(was)
     return torch.cat(out)
 
-# %% ../nbs/09a_cli.ipynb #45164933
+# %% ../nbs/09a_cli.ipynb #7c3d931f
 def sample(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
            n:int=64, # number of images
            seed:int=0, # latent seed (the same seed gives the same images)
-           truncation:float=None, # ψ: truncation (see the docs); default none
+           truncation:float=None, # ψ: a G whose forward takes `truncation` gets it; others get latents redrawn until |z| < ψ (default: none)
            classes:str=None, # comma-separated labels for a conditional generator (default: cycle through all)
            out:str=None, # the grid PNG (default: <run>/samples/sample-seed<seed>.png, or beside the file)
-           folder:str=None, # write each image as a PNG into this folder instead of a grid
+           folder:str=None, # write each image as a PNG into this folder instead of a grid (default: none, a grid)
            nrow:int=None, # images per grid row (default: √n)
            which:str='gan', # in a run folder: 'gan', 'best' or 'latest'
            raw:bool=False, # use the raw generator instead of its EMA
@@ -212,7 +213,7 @@ def sample(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
     print(f'wrote {fn}')
     return 0
 
-# %% ../nbs/09a_cli.ipynb #86ce9f35
+# %% ../nbs/09a_cli.ipynb #8e15ccf7
 COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config)
 
 def command_parser(name:str):
@@ -232,6 +233,8 @@ def _rank0(): return int(os.environ.get('RANK', '0')) == 0
 def main(argv:list|None=None # arguments (default: sys.argv[1:])
         )->int:
     "Run the `dglkit` command line; returns the exit status"
+    import warnings
+    warnings.filterwarnings('ignore', message=r'.*torch\.jit\.script.*deprecated', category=FutureWarning)  # noise from a dependency
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ('-h', '--help'): print(usage()); return 0
     if argv[0] in ('-V', '--version'):
