@@ -151,7 +151,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #e0544297
+# %% ../nbs/04_engine.ipynb #d6fbca86
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -305,6 +305,8 @@ class DGLLearner(Learner):
         self.g_phase(len(x) // self.n_dis)
         if self.gan_loss.greg_due(self.step): self.greg_phase(len(x) // self.n_dis)
         self.step += 1
+        self.log_vals['step'] = self.step
+        self._pending.append(self.log_vals)  # the same dict: `after_batch` callbacks may still add values (e.g. FID)
         self._sync_stop()
 
     # ---- the fit loop ----------------------------------------------------------------------------------
@@ -343,7 +345,6 @@ class DGLLearner(Learner):
 
     def one_batch(self, i, b):
         super().one_batch(i, b)
-        self._pending.append(dict(step=self.step, **self.log_vals))  # after `after_batch`: callbacks may add values (e.g. FID)
         if self._stop: self.interrupted = self._stop; raise CancelFitException()
 
     @contextmanager
@@ -369,7 +370,7 @@ class DGLLearner(Learner):
 
     def flush_history(self):
         "Turn the pending per-iteration values into floats in `learn.history`"
-        for r in self._pending: self.history.append({k: float(v) for k, v in r.items()})
+        for r in self._pending: self.history.append({'step': float(r['step']), **{k: float(v) for k, v in r.items() if k != 'step'}})
         self._pending = []
 
     # ---- state ----------------------------------------------------------------------------------------
