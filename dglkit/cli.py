@@ -147,7 +147,7 @@ def evaluate(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
     print(rp.to_markdown()); print(f'wrote {out/"report.md"}, {out/"report.json"}, {out/"eval.json"}')
     return 0
 
-# %% ../nbs/09a_cli.ipynb #02f2486c
+# %% ../nbs/09a_cli.ipynb #2bdfe60d
 def truncated_normal(n:int, nz:int, psi:float|None=None, seed:int=0):
     "`n`×`nz` standard normal latents, with entries redrawn until |z| < `psi` when `psi` is given"
     import torch
@@ -173,11 +173,14 @@ def generate(G, # a generator
     k = getattr(G, 'n_classes', 0) or 0
     if classes and not k: raise ConfigError('--classes', 'the generator is unconditional')
     y = torch.tensor(classes or list(range(k)))[torch.arange(n) % len(classes or range(k))] if k else None
+    if targ and truncation is not None and getattr(G, 'latent_avg', 0) is None and hasattr(G, 'update_latent_avg'):
+        G.update_latent_avg()  # StyleGAN2: truncation needs the average w
     dev = next(G.parameters()).device
     out, was = [], G.training
     G.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), torch.random.fork_rng():  # per-layer noise etc. from the seed, without touching the caller's RNG
+            torch.manual_seed(seed)
             for s in range(0, n, batch_size):
                 args = [z[s:s + batch_size].to(dev)] + ([y[s:s + batch_size].to(dev)] if y is not None else [])
                 out.append(G(*args, **({targ: truncation} if targ and truncation is not None else {})).float().cpu())
@@ -213,7 +216,7 @@ def sample(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
     print(f'wrote {fn}')
     return 0
 
-# %% ../nbs/09a_cli.ipynb #8e15ccf7
+# %% ../nbs/09a_cli.ipynb #63fe6801
 COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config)
 
 def command_parser(name:str):
@@ -250,6 +253,8 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
         if _rank0(): print(f'dglkit {name}: config error: {e}', file=sys.stderr)
         return 2
     except SystemExit as e: return e.code if isinstance(e.code, int) else 2
+    except BrokenPipeError:  # `dglkit config --schema | head`: the reader left; exit quietly (Python docs' recipe)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 0
 
 # %% ../nbs/09a_cli.ipynb #5833748c
 if __name__ == '__main__' and sys.argv and sys.argv[0].endswith('cli.py'): sys.exit(main())

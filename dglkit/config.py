@@ -416,7 +416,7 @@ def _wider(c, f):
         from dglkit.models import student_config
         return student_config(c, f)
 
-# %% ../nbs/09_config.ipynb #9df72add
+# %% ../nbs/09_config.ipynb #d71e3cb2
 class RunLog:
     "Print (main process only) and append to `run_dir/log.txt`"
     def __init__(self, run_dir, main:bool=True): store_attr()
@@ -442,7 +442,7 @@ class MetricsLogMixin:
     def after_batch(self):
         l = self.learn
         for k, v in l.log_vals.items():
-            if k in ('stage', 'lam'): continue
+            if k in ('stage', 'lam', 'step'): continue
             v = v.detach() if hasattr(v, 'detach') else v
             self.sums[k] = self.sums.get(k, 0) + v; self.counts[k] = self.counts.get(k, 0) + 1
         self.n += 1
