@@ -28,15 +28,15 @@ from .report import compression_report, count_macs, generator_inputs
 __all__ = ['TEACHER_FILE', 'demo_settings', 'make_student', 'size_ratios', 'train_student', 'logit_samples', 'plot_curves',
            'plot_logits', 'write_report', 'run_demo', 'summary_table', 'main']
 
-# %% ../nbs/13_demo.ipynb #924023e0
+# %% ../nbs/13_demo.ipynb #809fc3f7
 TEACHER_FILE = Path(__file__).parent/'assets'/'teacher_dcgan_mnist.pt' if '__file__' in globals() else None
 
 def demo_settings(quick:bool=False, # tiny budgets for tests
                   **overrides # any key below
                  )->dict:
     "The demo's budget and recipe"
-    s = dict(f=0.25, d_f=0.25, steps=1000, bs=64, lam=0.1, switch_frac=0.5, lr=2e-4, eval_every=250, n_eval=5000,
-             latency_repeats=20, seed=0)
+    s = dict(f=0.25, d_f=0.25, steps=1000, bs=64, lam=0.1, switch_frac=0.5, lr=2e-4, r1_gamma=0., r1_every=4,
+             eval_every=250, n_eval=5000, latency_repeats=20, seed=0)
     if quick: s.update(steps=16, bs=32, eval_every=8, n_eval=500, latency_repeats=3)
     unknown = set(overrides) - set(s)
     if unknown: raise ValueError(f'Unknown demo settings {sorted(unknown)}: choose from {sorted(s)}')
@@ -58,7 +58,7 @@ def size_ratios(teacher_G, student_G)->dict:
     s = dict(params=num_params(student_G), macs=count_macs(student_G, *generator_inputs(student_G, 1)))
     return dict(teacher=t, student=s, params_ratio=t['params'] / s['params'], macs_ratio=t['macs'] / s['macs'])
 
-# %% ../nbs/13_demo.ipynb #8afba4fc
+# %% ../nbs/13_demo.ipynb #bf51f286
 def train_student(mode:str, # 'vanilla', 'dgl' (two-stage) or 'dgl0' (DGL from step 0, no stage 1)
                   teacher_G, teacher_D, # the teacher (only D is used in training)
                   data, reference, # training set and the reference set for FID/KID
@@ -73,7 +73,7 @@ def train_student(mode:str, # 'vanilla', 'dgl' (two-stage) or 'dgl0' (DGL from s
            EvalDuringTraining(reference, every=s['eval_every'], n=s['n_eval'], best=None)]
     if mode != 'vanilla': cbs.append(DGLTeacher(teacher_D, lam=s['lam']))
     if mode == 'dgl': cbs.append(TwoStage(at_frac=s['switch_frac']))
-    learn = DGLLearner(data, G, D, loss=GANLoss('logistic'), bs=s['bs'], g_lr=s['lr'], d_lr=s['lr'], seed=s['seed'],
+    learn = DGLLearner(data, G, D, loss=GANLoss('logistic', s['r1_gamma'], s['r1_every']), bs=s['bs'], g_lr=s['lr'], d_lr=s['lr'], seed=s['seed'],
                        log_every=max(1, s['steps'] // 5), path=path, cbs=cbs, quiet=quiet)
     learn.fit_steps(s['steps'])
     return learn
