@@ -11,6 +11,7 @@ export OMP_NUM_THREADS ?= 1
 # Create the virtual environment if missing and install the kit (editable) with the pinned torch pair.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 

