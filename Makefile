@@ -11,7 +11,6 @@ export OMP_NUM_THREADS ?= 1
 # Create the virtual environment if missing and install the kit (editable) with the pinned torch pair.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
@@ -21,6 +20,7 @@ demo: $(STAMP)
 	OMP_NUM_THREADS=2 $(PY) -m dglkit.demo $(ARGS)
 
 test: $(STAMP)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)  # browser test
 	$(PY) tools/check_nbs.py
 	$(PY) -m pytest -n 2 -q -ra --durations=15 tests
 
