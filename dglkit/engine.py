@@ -151,7 +151,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #d6fbca86
+# %% ../nbs/04_engine.ipynb #1b2e4af0
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -187,7 +187,8 @@ class DGLLearner(Learner):
         self.rank, self.world = acc.process_index, acc.num_processes
         self.sampler = StreamSampler(len(data), bs * n_dis, self.rank, self.world, seed)
         dl = torch.utils.data.DataLoader(data, batch_size=bs * n_dis, sampler=self.sampler, drop_last=True,
-                                         num_workers=num_workers, pin_memory=acc.device.type == 'cuda')
+                                         num_workers=num_workers, pin_memory=acc.device.type == 'cuda',
+                                         generator=torch.Generator().manual_seed(seed))  # leaves the global RNG alone
         opt_g = torch.optim.Adam(G.parameters(), lr=g_lr, betas=g_betas)
         opt_d = torch.optim.Adam(D.parameters(), lr=d_lr, betas=d_betas)
         G_p, D_p, self.opt_g, self.opt_d = acc.prepare(G, D, opt_g, opt_d)

@@ -19,7 +19,7 @@ from .core import num_params
 __all__ = ['MAC_CONVENTION', 'count_macs', 'generator_inputs', 'device_name', 'measure_latency', 'CompressionReport',
            'compression_report']
 
-# %% ../nbs/07_report.ipynb #b0415b70
+# %% ../nbs/07_report.ipynb #95f1a251
 MAC_CONVENTION = ('MACs: one multiply-accumulate per weight use in Conv/ConvTranspose/Linear layers, per image; '
                   'transposed (upsampling) convs counted at output resolution; biases, norms, activations not counted; '
                   'FLOPs ≈ 2 × MACs')
@@ -45,6 +45,8 @@ def count_macs(model:nn.Module, # the model
               ):
     "MACs of one forward pass: one per weight use in Conv/ConvTranspose/Linear layers, transposed convs at output (or input) resolution, nothing else counted; `(total, per_layer)` if `by_layer`"
     if transposed not in ('output', 'input'): raise ValueError(f"transposed must be 'output' or 'input', got {transposed!r}")
+    if callable(getattr(model, 'macs', None)) and not by_layer:  # models with functional convs (StyleGAN2) count themselves
+        return model.macs(*inputs, transposed=transposed, **kwargs)
     per, hooks, conv_in = {}, [], [0]
     names = {m: n or type(model).__name__ for n, m in model.named_modules()}
     def hook(m, inp, out):
