@@ -56,11 +56,14 @@ def test_unclean_notebook_and_widget_state_are_caught(copy):
     p = copy/'nbs'/'00_core.ipynb'
     nb = json.loads(p.read_text())
     nb['cells'][2]['execution_count'] = 7
+    nb['cells'].append(dict(cell_type='code', id='mixed01', metadata={}, outputs=[], execution_count=None,
+                            source=['import math\n', 'x = math.pi\n']))
     nb['metadata']['widgets'] = {'application/vnd.jupyter.widget-state+json': {'state': {}}}
     p.write_text(json.dumps(nb, indent=1) + '\n')
     probs = check_nbs.clean_problems(copy)
     assert any('00_core.ipynb is not clean' in x for x in probs), probs
     assert any('widget state' in x for x in probs), probs
+    assert any('mixing imports with other code' in x for x in probs), probs
 
 def test_stale_readme_is_caught(copy):
     (copy/'README.md').write_text('old\n')

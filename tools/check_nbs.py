@@ -9,6 +9,8 @@ import filecmp, json, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).parent))
+import split_imports
 MAX_NB_BYTES = 500_000
 _src_re = re.compile(r'File to edit: \.\./nbs/(.+?\.ipynb)')
 
@@ -54,6 +56,9 @@ def clean_problems(root=ROOT):
             probs.append(f'{rel} carries saved widget state: clear it (Kernel > Restart & Clear Outputs, then nbdev-clean)')
         if len(txt.encode()) > MAX_NB_BYTES:
             probs.append(f'{rel} is {len(txt.encode())//1000} KB (limit {MAX_NB_BYTES//1000} KB): clear large outputs')
+        n_mixed = sum(1 for c in nb['cells'] if c['cell_type'] == 'code' and split_imports.split_cell(c) != [c])
+        if n_mixed: probs.append(f'{rel} has {n_mixed} cell(s) mixing imports with other code (nbdev runs every cell with an '
+                                 f'import when it builds the docs): run `python tools/split_imports.py {rel}`')
         _nbdev_clean(nb, path=None)
         if nb2str(nb) != txt: probs.append(f'{rel} is not clean: run `nbdev-clean` and commit it')
     return probs
