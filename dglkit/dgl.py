@@ -48,7 +48,7 @@ class DGLTeacher(Callback):
         l.teacher_fake_logits = t.detach()
         l.loss_terms['teacher'] = l.lam * teacher_term(t, l.gan_loss.kind, self.gated)
 
-# %% ../nbs/05_dgl.ipynb #d9e159b1
+# %% ../nbs/05_dgl.ipynb #ff23cc3b
 class TwoStage(Callback):
     "Stage 1 (λ = 0) until a switch point, then stage 2 with the teacher's λ, optionally ramped up"
     order = 11
@@ -86,6 +86,7 @@ class TwoStage(Callback):
 
     def state_dict(self): return dict(switch_step=self.switch_step(), stage=self.learn.stage, lam=self.learn.lam)
     def load_state_dict(self, sd):
+        if self.at_frac is not None and self.learn.n_steps is None: return  # the budget comes with `fit_steps`
         if sd['switch_step'] != self.switch_step():
             warnings.warn(f"The checkpoint's run switched to stage 2 at step {sd['switch_step']}, this schedule "
                           f"switches at {self.switch_step()}: the resumed run follows the new schedule.")
