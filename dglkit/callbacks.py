@@ -17,7 +17,7 @@ from .engine import DGLLearner, _gan_forward
 # %% auto #0
 __all__ = ['ema_beta', 'EMA', 'image_grid', 'SampleGrid', 'Checkpoint']
 
-# %% ../nbs/04a_callbacks.ipynb #b0eb9de4
+# %% ../nbs/04a_callbacks.ipynb #5618e122
 def ema_beta(batch:int, # images per G step (all processes)
              nimg:int, # images seen so far
              ema_kimg:float=10., # half-life in thousands of images
@@ -45,7 +45,7 @@ class EMA(Callback):
         for pe, p in zip(l.G_ema.parameters(), l.G.parameters()): pe.lerp_(p.detach(), 1 - beta)
         for be, b in zip(l.G_ema.buffers(), l.G.buffers()): be.copy_(b)
 
-# %% ../nbs/04a_callbacks.ipynb #5ed32a3c
+# %% ../nbs/04a_callbacks.ipynb #a855f144
 def image_grid(imgs:torch.Tensor, # images in [-1, 1], B×C×H×W
                nrow:int|None=None # images per row (default: √B)
               )->torch.Tensor:
@@ -90,7 +90,7 @@ class SampleGrid(Callback):
             fn.parent.mkdir(parents=True, exist_ok=True)
             write_png(l.sample_grid, str(fn))
 
-# %% ../nbs/04a_callbacks.ipynb #89ad419d
+# %% ../nbs/04a_callbacks.ipynb #522df029
 class Checkpoint(Callback):
     "Save the learner's full state every `every` steps, at the end, and on interruption"
     order = 90

@@ -78,7 +78,7 @@ def train_student(mode:str, # 'vanilla', 'dgl' (two-stage) or 'dgl0' (DGL from s
     learn.fit_steps(s['steps'])
     return learn
 
-# %% ../nbs/13_demo.ipynb #fa312954
+# %% ../nbs/13_demo.ipynb #e4d73256
 @torch.no_grad()
 def logit_samples(G, D_s, D_t, # generator, student D, teacher D
                   real:torch.Tensor, # real images in [-1, 1]
@@ -86,7 +86,7 @@ def logit_samples(G, D_s, D_t, # generator, student D, teacher D
                   seed:int=0 # latent seed
                  )->dict:
     "Logits (numpy) of the student and teacher discriminators on `n` real and `n` generated images"
-    mods = [m for m in (G, D_s, D_t)]
+    mods = (G, D_s, D_t)
     was = [m.training for m in mods]
     for m in mods: m.eval()
     try:
@@ -169,7 +169,7 @@ Metrics: {html.escape(r['metric_note'])}</p>
     (out/'report.html').write_text(page)
     return out/'report.html'
 
-# %% ../nbs/13_demo.ipynb #19cc26a3
+# %% ../nbs/13_demo.ipynb #23c988e0
 def run_demo(out:str|Path='runs/demo', # report folder (runs go in `out/runs`)
              quick:bool=False, # tiny budgets (tests)
              teacher:str|Path|None=None, # teacher file (default: the shipped one)
@@ -193,7 +193,9 @@ def run_demo(out:str|Path='runs/demo', # report folder (runs go in `out/runs`)
         print(f'\nTraining the student: {mode}')
         t = time.time(); runs[mode] = train_student(mode, tG, tD, data, ref, out/'runs'/mode, s, quiet=quiet); times[mode] = time.time() - t
     evals = {'teacher': evaluate_generator(tG, ref, n=s['n_eval'])}
-    for mode, l in runs.items(): evals[mode] = evaluate_generator(l.G_ema, ref, n=s['n_eval'])
+    for mode, l in runs.items():  # the evaluation callback already scored G_ema at the last step: reuse it
+        last = l.eval_during_training.results[-1]
+        evals[mode] = {k: v for k, v in last.items() if k not in ('step', 'kimg')}
     comp = compression_report(tG, {f'student ({m})': l.G_ema for m, l in runs.items()},
                               {'teacher': evals['teacher'], **{f'student ({m})': evals[m] for m in runs}}, repeats=s['latency_repeats'])
     real = torch.stack([ref[i][0] for i in range(1000)])
