@@ -21,12 +21,12 @@ __all__ = ['LOGIT_SERIES', 'TERM_COLORS', 'NOT_TERMS', 'PANELS', 'logit_label', 
            'fmt_duration', 'header_html', 'grid_png', 'dashboard_html', 'dashboard_png', 'export_dashboard',
            'live_frontend', 'Dashboard']
 
-# %% ../nbs/08_dashboard.ipynb #4b6bb8bc
+# %% ../nbs/08_dashboard.ipynb #1d54bf29
 LOGIT_SERIES = {'student_real': ('student D on real', '#1f77b4'), 'student_fake': ('student D on fake', '#ff7f0e'),
                 'teacher_real': ('teacher D on real', '#2ca02c'), 'teacher_fake': ('teacher D on fake', '#d62728')}
 TERM_COLORS = {'d_real': '#1f77b4', 'd_fake': '#ff7f0e', 'g_adv': '#9467bd', 'teacher': '#d62728', 'r1': '#8c564b',
                'pl': '#e377c2', 'greg': '#e377c2', 'fid': '#17becf', 'kid': '#bcbd22'}
-NOT_TERMS = ('step', 'stage', 'lam')
+NOT_TERMS = ('step', 'stage', 'lam', 'kimg', 'sec_per_step', 'time')  # row keys that are not loss terms
 
 def _as_np(x)->np.ndarray:
     "A flat float64 numpy array from a tensor, array, list or None"
@@ -271,7 +271,7 @@ def live_frontend()->bool:
     sh = get_ipython()
     return sh is not None and type(sh).__name__ == 'ZMQInteractiveShell'
 
-# %% ../nbs/08_dashboard.ipynb #95ae3398
+# %% ../nbs/08_dashboard.ipynb #56cf46f9
 class Dashboard(Callback):
     "A live dashboard of a (DGL) GAN run in Jupyter; static HTML/PNG in `path/dashboard` elsewhere"
     order = 80
@@ -357,7 +357,7 @@ class Dashboard(Callback):
         "What the dashboard shows now: counters, rates, the sample grid and the logits"
         l = self.learn
         self._rates()
-        l.flush_history(); self.hs.update(l.history, {**getattr(l, 'log_vals', {}), 'step': l.step})
+        self.hs.update(l.history, {**getattr(l, 'log_vals', {}), 'step': l.step})
         return dict(step=l.step, n_steps=l.n_steps, stage=int(l.stage), lam=float(l.lam), kimg=l.kimg,
                     imgs_per_s=self.ips, eta_s=self.eta_s, grid=self.grid_cb.render(), logits=self.logits())
 

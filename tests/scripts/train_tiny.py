@@ -8,7 +8,8 @@ import argparse, os, signal, sys
 from pathlib import Path
 import torch
 from fastai.callback.core import Callback
-from dglkit.engine import DGLLearner, TinyG, TinyD
+from dglkit.engine import DGLLearner
+from dglkit._testing import TinyG, TinyD
 from dglkit.losses import GANLoss
 from dglkit.dgl import DGLTeacher, TwoStage
 from dglkit.callbacks import EMA, Checkpoint
