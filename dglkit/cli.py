@@ -43,7 +43,7 @@ def _resolve(task, config, steps, set):
     return load_config(config, ov, task=task)
 
 def _train(task, config, run_dir, steps, set, progress):
-    from dglkit.config import train_run
+    from dglkit.build import train_run
     cfg = _resolve(task, config, steps, set)
     res = train_run(cfg, run_dir or Path('runs')/cfg['name'], progress=progress)
     return 128 + int(res['signal']) if res['state'] == 'interrupted' else 0
@@ -116,8 +116,8 @@ def evaluate(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
             ):
     "Evaluate a generator (FID/KID/... via dglkit.metrics) and write the compression report (dglkit.report)"
     import json
-    from dglkit.config import make_evaluator, build_data
-    from dglkit.report import compression_report
+    from dglkit.build import make_evaluator
+    from dglkit.report import compression_report, write_report
     G, D, meta, cfg, run_dir = load_target(target, which)
     ov = list(set or [])
     if n is not None: ov.append(f'eval.n={n}')
@@ -142,7 +142,7 @@ def evaluate(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
     rp = (compression_report(Gt, {'student': G}, metrics={'teacher': res['teacher'], 'student': res['model']}, **kw) if Gt is not None
           else compression_report(G, {}, metrics={'teacher': res['model']}, **kw))
     out = Path(out) if out else (run_dir or Path(target).parent)
-    rp.save(out)
+    write_report(out, rp, f'dglkit evaluate · {target}')
     (out/'eval.json').write_text(json.dumps(dict(target=str(target), which=which, n=cfg['eval']['n'], **res), indent=1, default=str) + '\n')
     print(rp.to_markdown()); print(f'wrote {out/"report.md"}, {out/"report.json"}, {out/"eval.json"}')
     return 0

@@ -16,7 +16,7 @@ from .losses import teacher_term
 from .engine import check_models, _gan_forward
 
 # %% auto #0
-__all__ = ['DGLTeacher', 'TwoStage', 'save_gan', 'load_gan', 'load_teacher']
+__all__ = ['DGLTeacher', 'TwoStage', 'KDTerm', 'save_gan', 'load_gan', 'load_teacher']
 
 # %% ../nbs/05_dgl.ipynb #44457973
 class DGLTeacher(Callback):
@@ -91,7 +91,39 @@ class TwoStage(Callback):
             warnings.warn(f"The checkpoint's run switched to stage 2 at step {sd['switch_step']}, this schedule "
                           f"switches at {self.switch_step()}: the resumed run follows the new schedule.")
 
-# %% ../nbs/05_dgl.ipynb #31ddc5b1
+# %% ../nbs/05_dgl.ipynb #ea929cb7
+class KDTerm(Callback):
+    "Add `weight · distance(G_s(z), G_t(z))` (same z and labels) to the generator loss"
+    order = 12
+    def __init__(self, teacher_G:nn.Module, # the pretrained teacher generator (frozen here)
+                 weight:float=1., # weight of the term
+                 kind:str='l1' # 'l1' (pixels) or 'lpips-lenet' (L1 between MNIST-LeNet features)
+                ):
+        if kind not in ('l1', 'lpips-lenet'): raise ValueError(f"kind must be 'l1' or 'lpips-lenet', got {kind!r}")
+        if weight < 0: raise ValueError(f'weight must be >= 0, got {weight}')
+        store_attr(); self.features = None
+        teacher_G.eval().requires_grad_(False)
+
+    def before_fit(self):
+        l = self.learn
+        self.teacher_G.to(l.device).eval().requires_grad_(False)
+        if getattr(l.G, 'nz', None) != getattr(self.teacher_G, 'nz', None):
+            raise ValueError(f'KD needs the same latent size in student and teacher (student nz {l.G.nz}, teacher nz {self.teacher_G.nz})')
+        if self.kind == 'lpips-lenet' and self.features is None:
+            from dglkit.metrics import load_mnist_lenet
+            if (getattr(l.G, 'nc', 1), getattr(l.G, 'res', 32)) != (1, 32):
+                raise ValueError("kd.kind='lpips-lenet' compares MNIST-LeNet features of 1×32×32 images: use kind='l1' for other data")
+            self.features = load_mnist_lenet().to(l.device).eval().requires_grad_(False)
+
+    def after_loss(self):
+        l = self.learn
+        if l.phase != 'G' or not self.weight: return
+        with torch.no_grad(), l.autocast(): target = _gan_forward(self.teacher_G, l.z_fake, l.y_fake).float()
+        fake = l.fake.float()
+        if self.features is not None: fake, target = self.features.features(fake), self.features.features(target)
+        l.loss_terms['kd'] = self.weight * (fake - target).abs().mean()
+
+# %% ../nbs/05_dgl.ipynb #bb821149
 def save_gan(G:nn.Module, D:nn.Module|None, # the models (each with a `config` dict for `build_model`)
              fn:str|Path, # the file to write
              **extra # more JSON-like entries (e.g. its FID and training time)

@@ -216,7 +216,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #f3287687
+# %% ../nbs/04_engine.ipynb #6bb4cfb7
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -348,7 +348,7 @@ class DGLLearner(Learner):
         self.opt_d.zero_grad(set_to_none=True)  # D gets no gradient in this phase (and its old ones free memory)
         z, yf = self._z(n), self._fake_y(n)
         with self.autocast(): fake = _gan_forward(self.model.G, z, yf)
-        self.fake, self.y_fake, self.pred = fake, yf, fake
+        self.fake, self.y_fake, self.z_fake, self.pred = fake, yf, z, fake
         self('after_pred')
         requires_grad(self.D, False)
         try:
@@ -480,6 +480,7 @@ class DGLLearner(Learner):
                     opt_g=self.opt_g.state_dict(), opt_d=self.opt_d.state_dict(),
                     scaler=None if sc is None else sc.state_dict(),
                     callbacks={c.name: c.state_dict() for c in self.cbs if _has_state(c)},
+                    loss=self.gan_loss.state_dict() if callable(getattr(self.gan_loss, 'state_dict', None)) else None,
                     rng=get_rng_state(), history=list(self.history))
 
     def load_state_dict(self, sd:dict):
@@ -495,6 +496,7 @@ class DGLLearner(Learner):
         if sd.get('scaler') is not None and self.accelerator.scaler is not None: self.accelerator.scaler.load_state_dict(sd['scaler'])
         for c in self.cbs:
             if _has_state(c) and c.name in sd.get('callbacks', {}): c.load_state_dict(sd['callbacks'][c.name])
+        if sd.get('loss') and callable(getattr(self.gan_loss, 'load_state_dict', None)): self.gan_loss.load_state_dict(sd['loss'])
         self.step, self.d_step, self.history = sd['step'], sd['d_step'], list(sd.get('history', []))
         self.seed = self.sampler.seed = sd['seed']  # data order and latents continue the checkpointed run
         set_rng_state(sd['rng'])

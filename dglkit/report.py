@@ -17,7 +17,7 @@ from .core import num_params
 
 # %% auto #0
 __all__ = ['MAC_CONVENTION', 'count_macs', 'generator_inputs', 'device_name', 'measure_latency', 'CompressionReport',
-           'compression_report']
+           'compression_report', 'logit_samples', 'plot_curves', 'plot_logits', 'write_report']
 
 # %% ../nbs/07_report.ipynb #95f1a251
 MAC_CONVENTION = ('MACs: one multiply-accumulate per weight use in Conv/ConvTranspose/Linear layers, per image; '
@@ -126,6 +126,10 @@ def _metric_columns(m)->dict:
     labels = m.get('labels', {}) if isinstance(m, dict) else {}
     return {labels.get(k, k): float(v) for k, v in m.items() if k not in ('labels', 'meta') and isinstance(v, (int, float))}
 
+_CSS = ('body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}'
+        'td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td:first-child,th:first-child{text-align:left}'
+        'figure{display:inline-block;margin:6px}')
+
 class CompressionReport(dict):
     "Teacher vs students: params, MACs, latency, metrics, ratios (a JSON-able dict) with Markdown/HTML renderings"
     def _rows(self):
@@ -165,17 +169,18 @@ class CompressionReport(dict):
         t = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in rows]
         return '\n'.join(t + [''] + [f'- {x}' for x in self.notes()]) + '\n'
 
-    def to_html(self)->str:
-        "The report as a standalone HTML page"
+    def table_html(self)->str:
+        "The table and its notes as an HTML fragment (for a page of its own or inside a larger report)"
         head, rows = self._rows(); e = html.escape
         th = ''.join(f'<th>{e(h)}</th>' for h in head)
         trs = ''.join('<tr>' + ''.join(f'<td>{e(c)}</td>' for c in r) + '</tr>' for r in rows)
         notes = ''.join(f'<li>{e(x)}</li>' for x in self.notes())
-        return ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>dglkit compression report</title><style>'
-                'body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;'
-                'text-align:right}td:first-child,th:first-child{text-align:left}</style></head><body>'
-                f'<h1>Compression report</h1><table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>'
-                f'<ul>{notes}</ul></body></html>\n')
+        return f'<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table><ul>{notes}</ul>'
+
+    def to_html(self)->str:
+        "The report as a standalone HTML page"
+        return ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>dglkit compression report</title>'
+                f'<style>{_CSS}</style></head><body><h1>Compression report</h1>{self.table_html()}</body></html>\n')
 
     def _repr_markdown_(self): return self.to_markdown()
 
@@ -220,3 +225,94 @@ def compression_report(teacher:nn.Module, # the teacher generator
         rep['ratios'][name] = dict(params=t['params'] / m['params'], macs=t['macs'] / m['macs'],
                                    speedup={str(d['batch_size']): d['images_per_s'] / tl[d['batch_size']] for d in m['latency']})
     return rep
+
+# %% ../nbs/07_report.ipynb #4471bdbe
+@torch.no_grad()
+def logit_samples(G, D_s, D_t, # generator, student D, teacher D (None: student only)
+                  real:torch.Tensor, # real images in [-1, 1]
+                  n:int=1000, # samples of each
+                  seed:int=0 # latent seed
+                 )->dict:
+    "Logits (numpy) of the student and teacher discriminators on `n` real and `n` generated images (eval mode)"
+    mods = [m for m in (G, D_s, D_t) if m is not None]
+    was = [m.training for m in mods]
+    for m in mods: m.eval()
+    try:
+        dev = next(G.parameters()).device
+        g = torch.Generator().manual_seed(seed)
+        z, y = torch.randn(n, G.nz, generator=g).to(dev), None
+        if getattr(G, 'n_classes', 0): y = (torch.arange(n) % G.n_classes).to(dev)
+        call = lambda m, x: (m(x, y) if y is not None else m(x)).float().cpu().numpy()
+        fake, real = (G(z, y) if y is not None else G(z)), real[:n].to(dev)
+        out = dict(student_real=call(D_s, real), student_fake=call(D_s, fake))
+        if D_t is not None: out.update(teacher_real=call(D_t, real), teacher_fake=call(D_t, fake))
+        return out
+    finally:
+        for m, w in zip(mods, was): m.train(w)
+
+def _png(fig)->bytes:
+    "A matplotlib figure as PNG bytes (and closed)"
+    import io, matplotlib.pyplot as plt
+    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90, bbox_inches='tight'); plt.close(fig)
+    return buf.getvalue()
+
+def plot_curves(runs:dict # `{name: metric rows}` (`learn.history` or `read_metrics(run)`)
+               ):
+    "Discriminator loss, generator terms and FID over training, one line per run (a matplotlib figure)"
+    import matplotlib; matplotlib.use('Agg', force=False)
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(1, 3, figsize=(13, 3.4))
+    for name, h in runs.items():
+        st = [r['step'] for r in h]
+        ax[0].plot(st, [r.get('d_real', 0) + r.get('d_fake', 0) for r in h], label=name, alpha=.8)
+        ax[1].plot(st, [r.get('g_adv', 0) for r in h], label=f'{name}: adversarial', alpha=.8)
+        for k, lab in (('teacher', 'λ·teacher'), ('kd', 'KD')):
+            if any(k in r for r in h): ax[1].plot(st, [r.get(k, 0) for r in h], '--', label=f'{name}: {lab}', alpha=.8)
+        e = [(r['step'], r['fid']) for r in h if r.get('fid') is not None]
+        if e: ax[2].plot(*zip(*e), marker='o', label=name)
+    for a, t, y in zip(ax, ['discriminator loss', 'generator terms', 'FID of G_ema'], ['D loss (real + fake)', 'loss', 'FID']):
+        a.set_title(t); a.set_xlabel('step'); a.set_ylabel(y); a.legend(fontsize=7)
+    return fig
+
+def plot_logits(logits:dict # `{name: logit_samples(...)}`
+               ):
+    "Histograms of student-D and teacher-D logits on real and generated images, one panel per run"
+    import matplotlib; matplotlib.use('Agg', force=False)
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(1, len(logits), figsize=(5 * len(logits), 3.4), squeeze=False)
+    for a, (name, L) in zip(ax[0], logits.items()):
+        for k, c in [('student_real', 'tab:blue'), ('student_fake', 'tab:orange'), ('teacher_real', 'tab:green'), ('teacher_fake', 'tab:red')]:
+            if k in L: a.hist(L[k], bins=50, alpha=.45, color=c, label=k.replace('_', ' D on '))
+        a.axvline(0, color='k', lw=1); a.set_title(name); a.set_xlabel('logit'); a.set_ylabel('count'); a.legend(fontsize=7)
+    return fig
+
+# %% ../nbs/07_report.ipynb #70ef1e20
+def write_report(folder:str|Path, # where report.json/.md/.html (and the figures) go
+                 rep:CompressionReport, # the table (`compression_report`)
+                 title:str='dglkit report', # the page title
+                 intro:str='', # a paragraph of plain text under the title
+                 grids:dict|None=None, # `{name: uint8 C×H×W grid}` of samples
+                 runs:dict|None=None, # `{name: metric rows}` for the training curves
+                 logits:dict|None=None, # `{name: logit_samples(...)}`
+                 extra:dict|None=None # more keys for report.json
+                )->Path:
+    "Write report.json (the table + `extra`), report.md and one report.html with the figures; returns the HTML path"
+    from torchvision.io import write_png
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    (folder/'report.json').write_text(json.dumps({**rep, **(extra or {})}, indent=1, default=float) + '\n')
+    e, figs = html.escape, []
+    if grids:
+        for name, g in grids.items(): write_png(g.cpu(), str(folder/f'samples_{name}.png'))
+        figs.append('<h2>Samples (fixed latents)</h2>' + ''.join(
+            f'<figure><img src="samples_{e(n)}.png" width="220"><figcaption>{e(n)}</figcaption></figure>' for n in grids))
+    for key, fn, head in (('curves', plot_curves, 'Training curves'), ('logits', plot_logits, 'What the discriminators think')):
+        arg = runs if key == 'curves' else logits
+        if arg:
+            (folder/f'{key}.png').write_bytes(_png(fn(arg)))
+            figs.append(f'<h2>{head}</h2><img src="{key}.png" style="max-width:100%">')
+    md = f'# {title}\n\n' + (f'{intro}\n\n' if intro else '') + rep.to_markdown()
+    (folder/'report.md').write_text(md)
+    page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{e(title)}</title><style>{_CSS}</style></head><body>'
+            f'<h1>{e(title)}</h1>' + (f'<p>{e(intro)}</p>' if intro else '') + rep.table_html() + ''.join(figs) + '</body></html>\n')
+    (folder/'report.html').write_text(page)
+    return folder/'report.html'

@@ -128,7 +128,7 @@ def test_two_processes_identical_weights_files_once(teacher, tmp_path):
     assert 'weights identical on all 2 processes' in out
     st = json.loads((run/'status.json').read_text())
     assert st['world'] == 2 and len(st['checksums']) == 2 and st['checksums'][0] == st['checksums'][1]
-    from dglkit.config import state_checksum
+    from dglkit.build import state_checksum
     ck = torch.load(run/'checkpoints'/'latest.pt', weights_only=True)
     from dglkit.dgl import load_gan
     G, D, _ = load_gan(run/'checkpoints'/'latest.pt', ema=False)
