@@ -19,7 +19,7 @@ __all__ = ['ALIASES', 'nbdev_export', 'nbdev_clean', 'nbdev_test', 'nbdev_readme
 try: import tomllib
 except ImportError: import tomli as tomllib  # Python 3.10 (nbdev depends on tomli there)
 
-# %% ../nbs/14_nbdev2.ipynb #4be47ed1
+# %% ../nbs/14_nbdev2.ipynb #e5dc6ee3
 ALIASES = {'nbdev_export': 'nbdev-export', 'nbdev_clean': 'nbdev-clean', 'nbdev_test': 'nbdev-test',
            'nbdev_readme': 'nbdev-readme'}
 
@@ -28,7 +28,10 @@ def nbdev_root(path=None) -> Path | None:
     p = Path(path or Path.cwd()).resolve()
     for d in [p, *p.parents]:
         f = d/'pyproject.toml'
-        if f.is_file() and 'nbdev' in tomllib.loads(f.read_text(encoding='utf-8')).get('tool', {}): return d
+        if not f.is_file(): continue
+        try: cfg = tomllib.loads(f.read_text(encoding='utf-8'))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e: raise SystemExit(f'{f} is not valid TOML ({e}): fix it first')
+        if 'nbdev' in cfg.get('tool', {}): return d
     return None
 
 def stale_settings(path=None) -> list:
@@ -38,7 +41,7 @@ def stale_settings(path=None) -> list:
     if root: dirs = dirs[:dirs.index(root) + 1]
     return [d/'settings.ini' for d in dirs if (d/'settings.ini').is_file()]
 
-# %% ../nbs/14_nbdev2.ipynb #dfae6cba
+# %% ../nbs/14_nbdev2.ipynb #2f70e20a
 _WHERE = {**{k: f'[tool.nbdev] {k}' for k in ('lib_path nbs_path doc_path branch recursive readme_nb tst_flags clean_ids '
                                             'clear_all put_version_in_init jupyter_hooks custom_sidebar title').split()},
           'lib_name': '[project] name', 'description': '[project] description', 'keywords': '[project] keywords',
@@ -55,7 +58,7 @@ def _keys(ini:Path) -> list:
     "The keys `ini` sets (nbdev 2 wrote them under `[DEFAULT]`), in file order"
     cp = configparser.ConfigParser(interpolation=None)
     try: cp.read(ini, encoding='utf-8')
-    except configparser.Error: return []
+    except (configparser.Error, UnicodeDecodeError): return []  # still stale: the message just lists no keys
     return list(dict.fromkeys([*cp.defaults(), *(k for s in cp.sections() for k in cp[s])]))
 
 def settings_problem(cmd:str='nbdev_export', # the command being run, named in the message
@@ -80,7 +83,7 @@ def settings_problem(cmd:str='nbdev_export', # the command being run, named in t
                  f"Do not run nbdev-migrate-config here: it would overwrite pyproject.toml.")
     return '\n'.join(lines)
 
-# %% ../nbs/14_nbdev2.ipynb #844d078e
+# %% ../nbs/14_nbdev2.ipynb #ba506e77
 def nbdev_command(name:str # a console script, e.g. 'nbdev-export'
                  ) -> str:
     "Path of nbdev's console script `name`: where pip installed it for the nbdev this Python imports, else on `PATH`"
@@ -92,6 +95,8 @@ def nbdev_command(name:str # a console script, e.g. 'nbdev-export'
     if p: return p
     raise SystemExit(f"`{name}` not found: install nbdev 3 (`make setup`, or `pip install 'nbdev>=3.3'`)")
 
+def _project_name(root:Path) -> str: return tomllib.loads((root/'pyproject.toml').read_text(encoding='utf-8')).get('project', {}).get('name', '')
+
 def run_alias(old:str, # nbdev 2's command name, a key of `ALIASES`
               argv:list|None=None, # its arguments (default: `sys.argv[1:]`), passed on unchanged
              ) -> int:
@@ -100,7 +105,7 @@ def run_alias(old:str, # nbdev 2's command name, a key of `ALIASES`
     msg = settings_problem(old)
     if msg: print(msg, file=sys.stderr); return 1
     root = nbdev_root()
-    if old == 'nbdev_readme' and root and (root/'tools'/'readme.py').is_file():
+    if old == 'nbdev_readme' and root and _project_name(root) == 'dglkit' and (root/'tools'/'readme.py').is_file():
         return subprocess.call([sys.executable, str(root/'tools'/'readme.py'), *argv])
     return subprocess.call([nbdev_command(ALIASES[old]), *argv])
 
