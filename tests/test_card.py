@@ -2,6 +2,7 @@
 import filecmp, os, re, shutil, subprocess, sys
 from pathlib import Path
 import pytest
+from dglkit.nbdev2 import nbdev_command
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -51,7 +52,7 @@ def test_stale_settings_ini_stops_the_alias_and_names_the_fix(proj):
         assert lines[5].startswith(f'Fix: copy any value you still want into pyproject.toml, then delete {ini.resolve()}')
         assert [p.name for p in (proj/'dglkit').iterdir()] == ['__init__.py']  # stopped before exporting anything
     # Why the alias stops: nbdev 3 itself exports beside the stale file without a word about it.
-    r = subprocess.run([str(BIN/'nbdev-export')], cwd=proj, capture_output=True, text=True, env=ENV)
+    r = subprocess.run([nbdev_command('nbdev-export')], cwd=proj, capture_output=True, text=True, env=ENV)
     assert r.returncode == 0 and 'settings.ini' not in r.stdout + r.stderr and (proj/'dglkit'/'engine.py').exists()
 
 def test_setup_py_version(tmp_path):
