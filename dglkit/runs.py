@@ -100,11 +100,12 @@ def save_config(cfg:dict, fn):
     fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
     tmp = fn.with_suffix('.tmp'); tmp.write_text(yaml.safe_dump(cfg, sort_keys=False)); os.replace(tmp, fn)
 
-# %% ../nbs/09b_runs.ipynb #79b09960
+# %% ../nbs/09b_runs.ipynb #a0df50ad
 class RunLock:
     "An exclusive, non-blocking lock on a run folder (context manager); `ConfigError` when another process holds it"
     def __init__(self, run_dir): self.fn, self.f = Path(run_dir)/'.lock', None
     def __enter__(self):
+        self.created = not self.fn.parent.exists()
         self.fn.parent.mkdir(parents=True, exist_ok=True)
         self.f = open(self.fn, 'a+')
         try: fcntl.flock(self.f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -115,4 +116,7 @@ class RunLock:
         self.f.seek(0); self.f.truncate(); self.f.write(str(os.getpid())); self.f.flush()
         return self
     def __exit__(self, *exc):
-        if self.f is not None: fcntl.flock(self.f, fcntl.LOCK_UN); self.f.close(); self.f = None
+        if self.f is None: return
+        fcntl.flock(self.f, fcntl.LOCK_UN); self.f.close(); self.f = None
+        if self.created and [p.name for p in self.fn.parent.iterdir()] == ['.lock']:  # refused before anything was written
+            self.fn.unlink(); self.fn.parent.rmdir()

@@ -32,7 +32,7 @@ g = torch.Generator().manual_seed(0)
 data = torch.utils.data.TensorDataset(torch.rand(n, 1, 8, 8, generator=g) * 2 - 1, torch.arange(n))
 torch.manual_seed(1000); T = TinyD()
 torch.manual_seed(0); G, D = TinyG(), TinyD()
-learn = DGLLearner(data, G, D, loss=GANLoss(r1_gamma=1., r1_every=2), bs=8, log_every=2, seed=0, path=a.run,
+learn = DGLLearner(data, G, D, loss=GANLoss(r1_gamma=1., r1_every=2), bs=8, log_every=1, seed=0, path=a.run,
                    mixed_precision=a.mp, quiet=True,
                    cbs=[DGLTeacher(T, lam=0.1), TwoStage(at_step=2), EMA(ema_kimg=0.05), Checkpoint(every=2), seen := Seen()])
 ck = Path(a.run)/'checkpoints'/'latest.pt'
