@@ -14,6 +14,7 @@ Modules:
 - `dglkit.losses`: Adversarial losses for G and D (non-saturating logistic, hinge, Wasserstein), the DGL teacher term (plain and gated) and the lazy R1 penalty.
 - `dglkit.metrics`: FID, KID, IS and precision/recall of a generator through torch-fidelity, in memory, with offline feature extractors and a real-statistics cache keyed by content.
 - `dglkit.models`: A small zoo of generators and discriminators for CPU-scale GAN compression: DCGAN, SNGAN-style ResNets and MLPs for 2-D toy data, unconditional or class-conditional, all with a `width` multiplier for students.
+- `dglkit.nvlabs`: Read StyleGAN2-ADA and stylegan3-repository StyleGAN2 network pickles without running the code they embed, and convert their G_ema and D into dglkit's StyleGAN2 (rosinality's layout), with the same outputs.
 - `dglkit.report`: Teacher and students side by side: parameters, multiply-accumulates, measured latency and throughput, and quality metrics, as JSON, Markdown and HTML.
 - `dglkit.stylegan2`: StyleGAN2's generator and discriminator in plain PyTorch, with the parameter names and shapes of rosinality's `stylegan2-pytorch` (so its FFHQ checkpoints load with `strict=True`), a student width, MAC counts, and rosinality checkpoint loading and saving.
 - `dglkit.stylegan2_train`: rosinality's StyleGAN2 recipe on `DGLLearner`: non-saturating logistic loss, lazy R1, lazy path-length regularisation, style mixing, EMA of G, and DGL's teacher term (λ = 0.1) from the frozen teacher discriminator."""
