@@ -22,7 +22,7 @@ from .stylegan2 import STYLEGAN2_SIZES, stylegan2_channels, make_kernel
 __all__ = ['NVLABS_GLOBALS', 'EasyDict', 'PersistentObject', 'NVlabsUnpickler', 'load_nvlabs_pickle', 'convert_nvlabs_generator',
            'convert_nvlabs_discriminator', 'load_nvlabs', 'load_nvlabs_teacher']
 
-# %% ../nbs/12_nvlabs.ipynb #c9cc22f1
+# %% ../nbs/12_nvlabs.ipynb #0765b576
 class EasyDict(dict):
     "Stand-in for `dnnlib.util.EasyDict` (a dict with attribute access); nothing from dnnlib is imported"
     def __getattr__(self, k):
@@ -64,7 +64,7 @@ class PersistentObject:
         for k, m in self.children.items(): out.update(m.state_dict(f'{prefix}{k}.'))
         return out
 
-# %% ../nbs/12_nvlabs.ipynb #795291dc
+# %% ../nbs/12_nvlabs.ipynb #41d7eafe
 def _refuse(what): raise CheckpointError(what)
 
 def _persistent(meta):
@@ -134,7 +134,7 @@ _CALLABLE = {id(f) for f in _SAFE.values() if f is not np.ndarray} # REDUCE may 
 _CLASSES = (EasyDict, OrderedDict, set, frozenset) # NEWOBJ / INST / OBJ may instantiate only these
 NVLABS_GLOBALS = tuple(f'{m}.{n}' for m, n in _SAFE) # what `load_nvlabs_pickle` resolves (plus torch's dtype/layout constants)
 
-# %% ../nbs/12_nvlabs.ipynb #0697088c
+# %% ../nbs/12_nvlabs.ipynb #454be38a
 class NVlabsUnpickler(pickle._Unpickler):
     "An unpickler that resolves only `NVLABS_GLOBALS` (tensor, container and persistent-object rebuilders) and calls nothing else"
     dispatch = dict(pickle._Unpickler.dispatch)
@@ -189,7 +189,7 @@ class NVlabsUnpickler(pickle._Unpickler):
             if v is inst: self.memo[k] = new
     dispatch[pickle.BUILD[0]] = load_build
 
-# %% ../nbs/12_nvlabs.ipynb #65807aa7
+# %% ../nbs/12_nvlabs.ipynb #7a7d7c51
 _ZIP, _PKL_MAGIC = b'PK\x03\x04', b'\x80'
 
 def load_nvlabs_pickle(fn:str|Path # an NVlabs network pickle (network-snapshot-*.pkl, or an official ffhq.pkl, ...)
@@ -213,7 +213,7 @@ def load_nvlabs_pickle(fn:str|Path # an NVlabs network pickle (network-snapshot-
         _refuse(f'{fn} is not an NVlabs network pickle: expected a dict with persistent G, D and G_ema networks, found {found}')
     return data
 
-# %% ../nbs/12_nvlabs.ipynb #1081bd6f
+# %% ../nbs/12_nvlabs.ipynb #65ae529a
 _FIR = make_kernel((1, 3, 3, 1)) # NVlabs' setup_filter([1, 3, 3, 1]): the same 4×4 values (outer product / 64)
 
 class _Take:
@@ -282,7 +282,7 @@ def _add_clamps(model, clamps:dict)->dict:
         else: m.register_forward_hook(partial(_clamp_out, c=float(c)))
     return {k: v for k, v in clamps.items() if v is not None}
 
-# %% ../nbs/12_nvlabs.ipynb #f4924127
+# %% ../nbs/12_nvlabs.ipynb #f9cae17a
 def convert_nvlabs_generator(G:PersistentObject # an NVlabs StyleGAN2 Generator (G_ema or G of a pickle)
                             ):
     "dglkit's `StyleGAN2Generator` with the weights, w_avg (as `latent_avg`) and conv_clamp of an NVlabs StyleGAN2 generator"
@@ -343,7 +343,7 @@ def convert_nvlabs_generator(G:PersistentObject # an NVlabs StyleGAN2 Generator 
     out.nvlabs_conv_clamp = _add_clamps(out, clamps)
     return out
 
-# %% ../nbs/12_nvlabs.ipynb #9a77dc60
+# %% ../nbs/12_nvlabs.ipynb #8d7d5b3a
 def convert_nvlabs_discriminator(D:PersistentObject # an NVlabs StyleGAN2 Discriminator (D of a pickle)
                                 ):
     "dglkit's `StyleGAN2Discriminator` with the weights, minibatch-std group and conv_clamp of an NVlabs resnet discriminator"
@@ -388,7 +388,7 @@ def convert_nvlabs_discriminator(D:PersistentObject # an NVlabs StyleGAN2 Discri
     out.nvlabs_conv_clamp = _add_clamps(out, clamps)
     return out
 
-# %% ../nbs/12_nvlabs.ipynb #767c7ff1
+# %% ../nbs/12_nvlabs.ipynb #f906a73a
 def load_nvlabs(fn:str|Path, # an NVlabs network pickle (StyleGAN2-ADA or the stylegan3 repository's StyleGAN2)
                 ema:bool=True, # G from `G_ema` (else `G`, the raw training weights)
                 need_D:bool=False, # refuse a pickle without a discriminator (DGL teachers need one)
