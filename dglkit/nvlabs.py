@@ -22,7 +22,7 @@ from .stylegan2 import STYLEGAN2_SIZES, stylegan2_channels, make_kernel
 __all__ = ['NVLABS_GLOBALS', 'EasyDict', 'PersistentObject', 'NVlabsUnpickler', 'load_nvlabs_pickle', 'convert_nvlabs_generator',
            'convert_nvlabs_discriminator', 'load_nvlabs', 'load_nvlabs_teacher']
 
-# %% ../nbs/12_nvlabs.ipynb #0765b576
+# %% ../nbs/12_nvlabs.ipynb #5c9a3f6f
 class EasyDict(dict):
     "Stand-in for `dnnlib.util.EasyDict` (a dict with attribute access); nothing from dnnlib is imported"
     def __getattr__(self, k):
@@ -46,7 +46,11 @@ class PersistentObject:
     @property
     def init_kwargs(self)->dict: return _plain(self.state.get('_init_kwargs') or {})
     @property
-    def children(self)->dict: return {k: v for k, v in (self.state.get('_modules') or {}).items() if v is not None}
+    def children(self)->dict:
+        ch = {k: v for k, v in (self.state.get('_modules') or {}).items() if v is not None}
+        bad = [k for k, v in ch.items() if not isinstance(v, PersistentObject)]
+        if bad: _refuse(f'{self.class_name}: sub-module {bad[0]} is a {type(ch[bad[0]]).__name__}, not a persistent object')
+        return ch
     def attr(self, name:str, default=None): return self.state.get(name, default)
     def child(self, path:str)->PersistentObject|None:
         "The sub-object at dotted `path` (e.g. 'synthesis.b4.conv1'), None if absent"
@@ -54,17 +58,18 @@ class PersistentObject:
         for p in path.split('.'):
             o = o.children.get(p) if isinstance(o, PersistentObject) else None
         return o
-    def state_dict(self, prefix:str='')->dict:
+    def state_dict(self, prefix:str='', _seen:tuple=())->dict:
         "Parameters and persistent buffers by dotted name, like `nn.Module.state_dict()`"
+        if self in _seen: _refuse(f'{prefix or self.class_name}: the network contains itself (a cyclic module tree)')
         out, skip = {}, set(self.state.get('_non_persistent_buffers_set') or ())
-        for k, v in (self.state.get('_parameters') or {}).items():
-            if v is not None: out[prefix + k] = v
-        for k, v in (self.state.get('_buffers') or {}).items():
-            if v is not None and k not in skip: out[prefix + k] = v
-        for k, m in self.children.items(): out.update(m.state_dict(f'{prefix}{k}.'))
+        for k, v in [*(self.state.get('_parameters') or {}).items(), *(self.state.get('_buffers') or {}).items()]:
+            if v is None or k in skip: continue
+            if not isinstance(v, torch.Tensor): _refuse(f'{prefix}{k} is a {type(v).__name__}, not a tensor')
+            out[prefix + k] = v
+        for k, m in self.children.items(): out.update(m.state_dict(f'{prefix}{k}.', (*_seen, self)))
         return out
 
-# %% ../nbs/12_nvlabs.ipynb #41d7eafe
+# %% ../nbs/12_nvlabs.ipynb #c40ce035
 def _refuse(what): raise CheckpointError(what)
 
 def _persistent(meta):
@@ -74,6 +79,8 @@ def _persistent(meta):
     cn, src, st = meta.get('class_name'), meta.get('module_src'), meta.get('state')
     if not isinstance(cn, str) or not isinstance(src, str) or not isinstance(st, dict) or not isinstance(meta.get('version'), int):
         _refuse(f'malformed NVlabs persistent object {cn!r}: class_name and module_src must be strings, version an int, state a dict')
+    if not all(isinstance(st.get(k) or {}, dict) for k in ('_parameters', '_buffers', '_modules')):
+        _refuse(f'malformed NVlabs persistent object {cn!r}: _parameters, _buffers and _modules must be dicts')
     return PersistentObject(cn, meta['version'], src, st)
 
 def _rebuild_tensor(storage, offset, size, stride, requires_grad, hooks, metadata=None):
@@ -113,6 +120,13 @@ def _np_reconstruct(cls, shape, typecode):
     if cls is not np.ndarray: _refuse(f'numpy _reconstruct of {cls!r}')
     return _Array()
 
+def _np_frombuffer(buf, dt, shape, order):
+    "numpy's protocol-5 array rebuilder: bytes, dtype, shape, order"
+    if not isinstance(buf, (bytes, bytearray)) or not isinstance(dt, np.dtype) or dt.kind not in 'biufc?' or order not in 'CFA' \
+            or not isinstance(shape, tuple): _refuse('a malformed numpy array')
+    try: return np.frombuffer(buf, dtype=dt).reshape(shape, order='F' if order == 'F' else 'C').copy()
+    except ValueError as e: _refuse(f'a malformed numpy array ({e})')
+
 def _np_scalar(dt, data):
     if not isinstance(dt, np.dtype) or not isinstance(data, bytes) or len(data) != dt.itemsize: _refuse('a malformed numpy scalar')
     return np.frombuffer(data, dtype=dt)[0]
@@ -129,6 +143,7 @@ _SAFE = {('torch_utils.persistence', '_reconstruct_persistent_obj'): _persistent
          ('numpy', 'dtype'): _np_dtype, ('numpy', 'ndarray'): np.ndarray,
          **{(m, n): f for m in ('numpy.core.multiarray', 'numpy._core.multiarray')
             for n, f in (('scalar', _np_scalar), ('_reconstruct', _np_reconstruct))},
+         ('numpy.core.numeric', '_frombuffer'): _np_frombuffer, ('numpy._core.numeric', '_frombuffer'): _np_frombuffer,
          ('torch', 'device'): torch.device, ('torch', 'Size'): torch.Size}
 _CALLABLE = {id(f) for f in _SAFE.values() if f is not np.ndarray} # REDUCE may call only these
 _CLASSES = (EasyDict, OrderedDict, set, frozenset) # NEWOBJ / INST / OBJ may instantiate only these
@@ -388,7 +403,7 @@ def convert_nvlabs_discriminator(D:PersistentObject # an NVlabs StyleGAN2 Discri
     out.nvlabs_conv_clamp = _add_clamps(out, clamps)
     return out
 
-# %% ../nbs/12_nvlabs.ipynb #f906a73a
+# %% ../nbs/12_nvlabs.ipynb #96ce2675
 def load_nvlabs(fn:str|Path, # an NVlabs network pickle (StyleGAN2-ADA or the stylegan3 repository's StyleGAN2)
                 ema:bool=True, # G from `G_ema` (else `G`, the raw training weights)
                 need_D:bool=False, # refuse a pickle without a discriminator (DGL teachers need one)
@@ -407,6 +422,8 @@ def load_nvlabs(fn:str|Path, # an NVlabs network pickle (StyleGAN2-ADA or the st
         G = convert_nvlabs_generator(net(gkey))
         D = convert_nvlabs_discriminator(net('D')) if net('D') is not None else None
     except CheckpointError as e: raise CheckpointError(f'{fn}: {e}') from None
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RuntimeError, RecursionError) as e:
+        raise CheckpointError(f'{fn}: not a StyleGAN2 network this converter can read ({type(e).__name__}: {str(e)[:300]})') from None
     meta = dict(format='nvlabs', G_source=gkey, G_config=G.config, D_config=None if D is None else D.config,
                 classes={k: v.class_name for k, v in data.items() if isinstance(v, PersistentObject)},
                 G_kwargs=net(gkey).init_kwargs, D_kwargs=None if D is None else net('D').init_kwargs,

@@ -2,6 +2,7 @@
 malformed, truncated and foreign pickles), the refusals of the conversion, and the loaders that dispatch `.pkl` files."""
 import io, os, pickle, subprocess, sys, zipfile
 from pathlib import Path
+import numpy as np
 import pytest
 import torch
 
@@ -19,6 +20,8 @@ def nets(small_table):
 def test_embedded_code_not_run_and_tensors_bit_exact(tmp_path, nets, protocol):
     nvG, nvD = nets
     marker = tmp_path/'marker'
+    nvG.mapping.table = np.arange(6, dtype='>f4').reshape(2, 3)  # numpy arrays and scalars (big-endian, float16) as attributes
+    nvG.mapping.half = np.float16(1.5)
     G = nv_generator(16, z_dim=16, channel_base=512, channel_max=32, seed=5)  # the raw G differs from G_ema
     fn = write_nvlabs_pickle(tmp_path/'network-snapshot-000100.pkl', snapshot(nvG, nvD, G=G, src=network_source(marker), res=16), protocol)
     data = load_nvlabs_pickle(fn)
@@ -35,6 +38,8 @@ def test_embedded_code_not_run_and_tensors_bit_exact(tmp_path, nets, protocol):
     assert kw['synthesis_kwargs'] == dict(channel_base=512, channel_max=32, num_fp16_res=0, conv_clamp=None) and type(kw['mapping_kwargs']) is dict
     assert type(data['G_ema'].child('mapping.fc0').attr('weight_gain')).__name__ == 'float64'  # numpy scalars, as NVlabs stores gains
     assert data['training_set_kwargs']['resolution'] == 16
+    t = data['G_ema'].child('mapping').attr('table')
+    assert t.dtype == np.dtype('>f4') and (t == np.arange(6).reshape(2, 3)).all() and data['G_ema'].child('mapping').attr('half') == 1.5
     assert not marker.exists()
 
 def test_control_plain_pickle_would_run_the_embedded_code(tmp_path, nets):
@@ -94,6 +99,19 @@ def test_malformed_truncated_and_other_files(tmp_path, nets):
     with pytest.raises(CheckpointError, match='TensorFlow'): load_nvlabs_pickle(tmp_path/'tf.pkl')
     with pytest.raises(FileNotFoundError): load_nvlabs_pickle(tmp_path/'nope.pkl')
 
+def test_malformed_network_states(tmp_path, nets):
+    "Well-formed pickles whose network records are not what they claim: cycles, non-tensor parameters, junk gains"
+    nvG, nvD = nets
+    fn = write_nvlabs_pickle(tmp_path/'net.pkl', snapshot(nvG, nvD))
+    data = load_nvlabs_pickle(fn)
+    g = data['G_ema']; g.state['_modules']['loop'] = g
+    with pytest.raises(CheckpointError, match='contains itself'): g.state_dict()
+    g = load_nvlabs_pickle(fn)['G_ema']; g.child('mapping.fc0').state['_parameters']['weight'] = 'weights'
+    with pytest.raises(CheckpointError, match='mapping.fc0.weight is a str, not a tensor'): g.state_dict()
+    nvG.mapping.fc1.weight_gain = 'big'
+    fn2 = write_nvlabs_pickle(tmp_path/'junk.pkl', snapshot(nvG, nvD))
+    with pytest.raises(CheckpointError, match="not a StyleGAN2 network this converter can read \\(ValueError"): load_nvlabs(fn2)
+
 def test_allow_list_is_exactly_this():
     "Any name added to the allow-list must be added here too, after thinking about what calling it can do"
     assert set(NVLABS_GLOBALS) == {
@@ -101,7 +119,7 @@ def test_allow_list_is_exactly_this():
         'torch.storage._load_from_bytes', 'collections.OrderedDict', 'dnnlib.util.EasyDict', 'dnnlib.EasyDict', 'builtins.set',
         'builtins.frozenset', '_codecs.encode', 'numpy.dtype', 'numpy.ndarray', 'numpy.core.multiarray.scalar',
         'numpy.core.multiarray._reconstruct', 'numpy._core.multiarray.scalar', 'numpy._core.multiarray._reconstruct',
-        'torch.device', 'torch.Size'}
+        'numpy.core.numeric._frombuffer', 'numpy._core.numeric._frombuffer', 'torch.device', 'torch.Size'}
 
 def test_loaders_dispatch_pkl_and_refuse_g_only(tmp_path, nets):
     from dglkit.stylegan2 import load_stylegan2_teacher
