@@ -16,6 +16,7 @@ Modules:
 - `dglkit.metrics`: FID, KID, IS and precision/recall of a generator through torch-fidelity, in memory, with offline feature extractors and a real-statistics cache keyed by content.
 - `dglkit.models`: A small zoo of generators and discriminators for CPU-scale GAN compression: DCGAN, SNGAN-style ResNets and MLPs for 2-D toy data, unconditional or class-conditional, all with a `width` multiplier for students.
 - `dglkit.nbdev2`: `nbdev_export`, `nbdev_clean`, `nbdev_test` and `nbdev_readme` for fingers trained on nbdev 2: each runs nbdev 3's hyphenated command, and refuses to run beside a stale `settings.ini`.
+- `dglkit.nvlabs`: Read StyleGAN2-ADA and stylegan3-repository StyleGAN2 network pickles without running the code they embed, and convert their G_ema and D into dglkit's StyleGAN2 (rosinality's layout), with the same outputs.
 - `dglkit.report`: Teacher and students side by side: parameters, multiply-accumulates, measured latency and throughput, and quality metrics, as JSON, Markdown and HTML.
 - `dglkit.runs`: One folder per run: the resolved config, the log, the metrics rows, checkpoints, samples, the result and its report, a status that tells the truth, and a lock so that two processes never write the same folder.
 - `dglkit.stylegan2`: StyleGAN2's generator and discriminator in plain PyTorch, with the parameter names and shapes of rosinality's `stylegan2-pytorch` (so its FFHQ checkpoints load with `strict=True`), a student width, MAC counts, and rosinality checkpoint loading and saving.

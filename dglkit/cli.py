@@ -97,6 +97,7 @@ def load_target(target:str|Path, # a run folder or a GAN / checkpoint file
         fn = t/names[which]
         if not fn.exists(): raise ConfigError('target', f'{fn} does not exist (an unfinished run? try --which latest)')
     else: fn = t
+    if fn.suffix.lower() == '.pkl': from dglkit.nvlabs import load_nvlabs as load_gan  # NVlabs network pickles (their code is not run)
     G, D, meta = load_gan(fn, ema=ema)
     cfg = meta.get('config')
     if cfg is None and (run_dir/'config.yaml').exists(): cfg = yaml.safe_load((run_dir/'config.yaml').read_text())

@@ -542,9 +542,12 @@ def load_rosinality(fn:str|Path, # a rosinality stylegan2-pytorch checkpoint (tr
                 args=vars(args) if isinstance(args, argparse.Namespace) else args, entries=entries)
     return G.eval(), (None if D is None else D.eval()), meta
 
-def load_stylegan2_teacher(fn:str|Path, # a rosinality checkpoint with `d` (training, or converted with --disc)
+def load_stylegan2_teacher(fn:str|Path, # a rosinality checkpoint with `d` (training, or converted with --disc), or an NVlabs .pkl
                            map_location='cpu'):
-    "`(G_t, D_t, meta)` for DGL from a rosinality checkpoint; refuses files without a discriminator"
+    "`(G_t, D_t, meta)` for DGL from a rosinality checkpoint or an NVlabs network pickle; refuses files without a discriminator"
+    if Path(fn).suffix.lower() == '.pkl':  # StyleGAN2-ADA / stylegan3-repo pickles: read as data, converted by dglkit.nvlabs
+        from dglkit.nvlabs import load_nvlabs
+        return load_nvlabs(fn, ema=True, need_D=True, map_location=map_location)
     return load_rosinality(fn, ema=True, need_D=True, map_location=map_location)
 
 def _sd(m): return m.state_dict() if isinstance(m, nn.Module) else m
