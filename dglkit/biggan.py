@@ -8,7 +8,7 @@ Docs: https://dglkit.github.io/dglkit/biggan.html.md"""
 
 # %% ../nbs/11_biggan.ipynb #729f3ca4
 from __future__ import annotations
-import math, warnings
+import warnings
 from pathlib import Path
 import torch
 from torch import nn

@@ -10,9 +10,8 @@ Docs: https://dglkit.github.io/dglkit/build.html.md"""
 from __future__ import annotations
 import contextlib, json, os, re, warnings
 from pathlib import Path
-from .config import ConfigError, DATA_SOURCES, load_config, resolve, check_args, get_key, parse_overrides
-from .runs import (RunLog, MetricsLog, RunLock, truncate_metrics, read_metrics, read_status, write_status,
-                         check_run_dir, save_config)
+from .config import ConfigError, DATA_SOURCES, load_config, resolve, check_args, get_key
+from .runs import RunLog, MetricsLog, RunLock, truncate_metrics, read_status, write_status, check_run_dir, save_config
 
 # %% auto #0
 __all__ = ['MODES', 'mode_overrides', 'build_data', 'build_loss', 'check_data_models', 'build_models', 'make_evaluator',

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
-from .engine import DGLLearner, _gan_forward
+from .engine import _gan_forward
 
 # %% auto #0
 __all__ = ['ema_beta', 'EMA', 'image_grid', 'SampleGrid', 'Checkpoint']

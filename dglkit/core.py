@@ -42,13 +42,15 @@ def set_rng_state(st:dict # a dict made by `get_rng_state`
     torch.set_rng_state(st['torch'])
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
 
-# %% ../nbs/00_core.ipynb #25a6e330
+# %% ../nbs/00_core.ipynb #e420824b
 def atomic_save(obj, # anything `torch.save` accepts
                 path:str|Path # where the file should end up
                )->Path:
     "`torch.save` `obj` to a temporary file beside `path`, fsync it, then rename it over `path`"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    umask = os.umask(0); os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # the mode `torch.save`/`open` would give (mkstemp makes 0600)
     try:
         with os.fdopen(fd, 'wb') as f:
             torch.save(obj, f); f.flush(); os.fsync(f.fileno())

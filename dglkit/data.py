@@ -7,7 +7,7 @@ Docs: https://dglkit.github.io/dglkit/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #ebfd1c71
 from __future__ import annotations
-import gzip, importlib.util, io, math, os, re, warnings, zipfile
+import importlib.util, io, math, os, re, warnings, zipfile
 from functools import lru_cache
 from pathlib import Path
 import numpy as np

@@ -91,7 +91,7 @@ class TwoStage(Callback):
             warnings.warn(f"The checkpoint's run switched to stage 2 at step {sd['switch_step']}, this schedule "
                           f"switches at {self.switch_step()}: the resumed run follows the new schedule.")
 
-# %% ../nbs/05_dgl.ipynb #ea929cb7
+# %% ../nbs/05_dgl.ipynb #067a5869
 class KDTerm(Callback):
     "Add `weight · distance(G_s(z), G_t(z))` (same z and labels) to the generator loss"
     order = 12
@@ -110,7 +110,7 @@ class KDTerm(Callback):
         if getattr(l.G, 'nz', None) != getattr(self.teacher_G, 'nz', None):
             raise ValueError(f'KD needs the same latent size in student and teacher (student nz {l.G.nz}, teacher nz {self.teacher_G.nz})')
         if self.kind == 'lpips-lenet' and self.features is None:
-            from dglkit.metrics import load_mnist_lenet
+            from dglkit.extractors import load_mnist_lenet
             if (getattr(l.G, 'nc', 1), getattr(l.G, 'res', 32)) != (1, 32):
                 raise ValueError("kd.kind='lpips-lenet' compares MNIST-LeNet features of 1×32×32 images: use kind='l1' for other data")
             self.features = load_mnist_lenet().to(l.device).eval().requires_grad_(False)

@@ -7,8 +7,8 @@ Docs: https://dglkit.github.io/dglkit/engine.html.md"""
 
 # %% ../nbs/04_engine.ipynb #a779aff0
 from __future__ import annotations
-import math, os, signal, threading, time, warnings
-from contextlib import contextmanager, nullcontext
+import math, os, signal, threading, time
+from contextlib import contextmanager
 from copy import deepcopy
 from pathlib import Path
 import torch, torch.nn as nn
@@ -18,7 +18,7 @@ from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
 from fastai.callback.progress import ProgressCallback
 from fastprogress.fastprogress import master_bar
-from .core import seed_everything, get_rng_state, set_rng_state, atomic_save, safe_load, requires_grad, CheckpointError
+from .core import get_rng_state, set_rng_state, atomic_save, safe_load, requires_grad, CheckpointError
 from .losses import GANLoss
 
 # %% auto #0

@@ -8,7 +8,6 @@ Docs: https://dglkit.github.io/dglkit/eval_callback.html.md"""
 # %% ../nbs/06a_eval_callback.ipynb #2f82a09b
 from __future__ import annotations
 import math
-import torch
 from fastcore.basics import store_attr
 from fastai.callback.core import Callback
 from .metrics import evaluate_generator

@@ -7,7 +7,7 @@ Docs: https://dglkit.github.io/dglkit/stylegan2_train.html.md"""
 
 # %% ../nbs/10a_stylegan2_train.ipynb #7262868f
 from __future__ import annotations
-import math, warnings
+import math
 from pathlib import Path
 import torch
 from torch import nn

@@ -27,8 +27,10 @@ def popen(*args):
 
 @pytest.fixture(scope='session')
 def shared(tmp_path_factory):
-    "A folder shared by the pytest-xdist workers (the tiny teacher and the reference run are made once, under a lock)"
-    d = tmp_path_factory.getbasetemp().parent/'dglkit-cli-shared'
+    "A folder shared by the pytest-xdist workers of this run only (the tiny teacher and the reference run are made once, under a lock)"
+    uid = os.environ.get('PYTEST_XDIST_TESTRUNUID')  # the same for every worker of one run, new for every run
+    base = tmp_path_factory.getbasetemp()
+    d = base.parent/f'dglkit-cli-shared-{uid}' if uid else base/'dglkit-cli-shared'
     d.mkdir(exist_ok=True)
     return d
 
