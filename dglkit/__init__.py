@@ -3,6 +3,8 @@
 Modules:
 
 - `dglkit.biggan`: BigGAN generator and discriminator in plain PyTorch with the parameter names and shapes of ajbrock's BigGAN-PyTorch (its `G.pth`, `G_ema.pth`, `D.pth` and `state_dict.pth` load with `strict=True`), and the class-conditional DGL recipe: hinge loss, λ = 0.1 teacher term, `n_dis` D steps per G step, EMA.
+- `dglkit.biggan_io`: BigGAN-PyTorch weight folders (`G.pth`, `G_ema.pth`, `D.pth`, `state_dict.pth`) in and out with `strict=True`, dglkit files, one loader for every BigGAN checkpoint, and a clear refusal of generator-only ports for DGL.
+- `dglkit.biggan_train`: BigGAN's recipe on the kit's one builder: hinge loss, β₁ = 0, `n_dis` D steps per G step, EMA, and DGL's teacher term (λ = 0.1) with the same labels for the teacher D; class-conditional evaluation and the recipe configs.
 - `dglkit.build`: A resolved recipe (`dglkit.config.load_config`) becomes data, models, loss, callbacks and a `DGLLearner` in exactly one place: `build_learner`. The command line, the demo, the StyleGAN2 and BigGAN recipes, the tutorials and the benchmarks all call it, so a change to the DGL schedule is made once.
 - `dglkit.callbacks`: The callbacks a GAN researcher expects: EMA of G with ramp-up, sample grids from a fixed latent, and checkpoints every N steps, at the end, and on interruption.
 - `dglkit.cli`: `dglkit train | compress | evaluate | sample | config`: recipes in, run folders out; the same command works in one process and under `accelerate launch`.
@@ -21,6 +23,7 @@ Modules:
 - `dglkit.report`: Teacher and students side by side: parameters, multiply-accumulates, measured latency and throughput, and quality metrics, as JSON, Markdown and HTML.
 - `dglkit.runs`: One folder per run: the resolved config, the log, the metrics rows, checkpoints, samples, the result and its report, a status that tells the truth, and a lock so that two processes never write the same folder.
 - `dglkit.stylegan2`: StyleGAN2's generator and discriminator in plain PyTorch, with the parameter names and shapes of rosinality's `stylegan2-pytorch` (so its FFHQ checkpoints load with `strict=True`), a student width, MAC counts, and rosinality checkpoint loading and saving.
+- `dglkit.stylegan2_ops`: The layers of rosinality's StyleGAN2 in plain PyTorch: FIR up/down-sampling (`upfirdn2d`), fused bias + leaky ReLU, equalized-learning-rate convolutions and linear layers, and the modulated convolution with demodulation. Pure-PyTorch versions of rosinality's custom CUDA ops, with the same parameter names.
 - `dglkit.stylegan2_train`: rosinality's StyleGAN2 recipe on `DGLLearner`: non-saturating logistic loss, lazy R1, lazy path-length regularisation, style mixing, EMA of G, and DGL's teacher term (λ = 0.1) from the frozen teacher discriminator."""
 
 __version__ = "0.1.0"

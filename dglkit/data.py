@@ -19,7 +19,7 @@ from fastcore.basics import store_attr
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'to_uint8', 'from_uint8', 'TensorImageDataset', 'stratified_split', 'mnist_digits', 'prepare_image',
            'ImageFolderDataset', 'LMDBDataset', 'TorchvisionDataset', 'torchvision_dataset', 'GaussianMixture2D',
-           'mode_coverage']
+           'mode_coverage', 'StreamSampler']
 
 # %% ../nbs/01_data.ipynb #f980a7a2
 def to_uint8(x:torch.Tensor # float images in [-1, 1] (values outside are clamped)
@@ -415,3 +415,35 @@ def mode_coverage(samples, # generated points, N×2 (tensor or array)
     counts = torch.bincount(nearest[hq], minlength=gm.n_modes)
     return dict(modes_covered=int((counts >= min_count).sum()), high_quality_frac=float(hq.float().mean()),
                 n_modes=gm.n_modes, counts=counts.tolist())
+
+# %% ../nbs/01_data.ipynb #62ef05ec
+class StreamSampler(torch.utils.data.Sampler):
+    "Deterministic, resumable, rank-sharded endless stream of dataset indices"
+    def __init__(self, n_items:int, # dataset length
+                 batch_size:int, # items per iteration on this rank
+                 rank:int=0, # this process's index
+                 world:int=1, # number of processes
+                 seed:int=0 # seeds the permutation of every pass
+                ):
+        if n_items < 1: raise ValueError('The dataset is empty: StreamSampler needs at least one item')
+        self.n_items, self.batch_size, self.rank, self.world, self.seed = n_items, batch_size, rank, world, seed
+        self.start, self.n_iters, self._perms = 0, 0, {}
+
+    def _perm(self, e):
+        if e not in self._perms:
+            self._perms = {k: v for k, v in self._perms.items() if k >= e - 1}
+            self._perms[e] = torch.randperm(self.n_items, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + e))
+        return self._perms[e]
+
+    def indices(self, it:int)->list:
+        "Dataset indices this rank reads at iteration `it`"
+        p0 = (it * self.world + self.rank) * self.batch_size
+        return [int(self._perm(p // self.n_items)[p % self.n_items]) for p in range(p0, p0 + self.batch_size)]
+
+    def window(self, start:int, n_iters:int):
+        "Make the next `iter` yield iterations `start … start+n_iters-1`"
+        self.start, self.n_iters = start, n_iters; return self
+
+    def __len__(self): return self.n_iters * self.batch_size
+    def __iter__(self):
+        for it in range(self.start, self.start + self.n_iters): yield from self.indices(it)

@@ -20,10 +20,11 @@ from fastai.callback.progress import ProgressCallback
 from fastprogress.fastprogress import master_bar
 from .core import get_rng_state, set_rng_state, atomic_save, safe_load, requires_grad, CheckpointError
 from .losses import GANLoss
+from .data import StreamSampler
 
 # %% auto #0
-__all__ = ['TIMING', 'LOG_TERMS', 'get_accelerator', 'StreamSampler', 'TermMetric', 'History', 'without_timing', 'GANOptimizers',
-           'OneCycle', 'StepProgress', 'NonFiniteLossError', 'check_models', 'DGLLearner']
+__all__ = ['TIMING', 'LOG_TERMS', 'get_accelerator', 'TermMetric', 'History', 'without_timing', 'GANOptimizers', 'OneCycle',
+           'StepProgress', 'NonFiniteLossError', 'check_models', 'DGLLearner']
 
 # %% ../nbs/04_engine.ipynb #67b2f10c
 def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; None: the launcher's setting (or 'no')
@@ -38,38 +39,6 @@ def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; Non
     if mixed_precision not in ('no', 'bf16', 'fp16'):
         raise ValueError(f"mixed_precision must be 'no', 'bf16' or 'fp16', got {mixed_precision!r}")
     return Accelerator(mixed_precision=mixed_precision, cpu=cpu)
-
-# %% ../nbs/04_engine.ipynb #62ef05ec
-class StreamSampler(torch.utils.data.Sampler):
-    "Deterministic, resumable, rank-sharded endless stream of dataset indices"
-    def __init__(self, n_items:int, # dataset length
-                 batch_size:int, # items per iteration on this rank
-                 rank:int=0, # this process's index
-                 world:int=1, # number of processes
-                 seed:int=0 # seeds the permutation of every pass
-                ):
-        if n_items < 1: raise ValueError('The dataset is empty: StreamSampler needs at least one item')
-        self.n_items, self.batch_size, self.rank, self.world, self.seed = n_items, batch_size, rank, world, seed
-        self.start, self.n_iters, self._perms = 0, 0, {}
-
-    def _perm(self, e):
-        if e not in self._perms:
-            self._perms = {k: v for k, v in self._perms.items() if k >= e - 1}
-            self._perms[e] = torch.randperm(self.n_items, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + e))
-        return self._perms[e]
-
-    def indices(self, it:int)->list:
-        "Dataset indices this rank reads at iteration `it`"
-        p0 = (it * self.world + self.rank) * self.batch_size
-        return [int(self._perm(p // self.n_items)[p % self.n_items]) for p in range(p0, p0 + self.batch_size)]
-
-    def window(self, start:int, n_iters:int):
-        "Make the next `iter` yield iterations `start … start+n_iters-1`"
-        self.start, self.n_iters = start, n_iters; return self
-
-    def __len__(self): return self.n_iters * self.batch_size
-    def __iter__(self):
-        for it in range(self.start, self.start + self.n_iters): yield from self.indices(it)
 
 # %% ../nbs/04_engine.ipynb #b56a0962
 class TermMetric(Metric):

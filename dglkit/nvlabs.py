@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from .core import CheckpointError
 from .models import build_model
-from .stylegan2 import STYLEGAN2_SIZES, stylegan2_channels, make_kernel
+from .stylegan2 import STYLEGAN2_SIZES, stylegan2_channels
+from .stylegan2_ops import make_kernel
 
 # %% auto #0
 __all__ = ['NVLABS_GLOBALS', 'EasyDict', 'PersistentObject', 'NVlabsUnpickler', 'load_nvlabs_pickle', 'convert_nvlabs_generator',
