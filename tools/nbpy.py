@@ -4,7 +4,7 @@
     python tools/nbpy.py to-py nbs/03_losses.ipynb drafts/03_losses.py
 
 The notebook stays the source of truth: regenerate the draft from it before editing, write it back, then run
-`nbdev-clean` and `nbdev-export`. Cell markers: `# %%` (code) and `# %% [markdown]` (markdown, lines prefixed `# `)."""
+`nbdev-clean` and `nbdev-export`. Cells whose text did not change keep their ids (smaller diffs and merges). Cell markers: `# %%` (code) and `# %% [markdown]` (markdown, lines prefixed `# `)."""
 import hashlib, json, sys
 from pathlib import Path
 
@@ -22,14 +22,23 @@ def _trim(lines):
     while lines and not lines[-1].strip(): lines = lines[:-1]
     return lines
 
+def _old_ids(dst):
+    "`{(kind, text): id}` of the cells already in `dst`, so that unchanged cells keep their ids (smaller diffs, fewer merge conflicts)"
+    try: nb = json.loads(Path(dst).read_text())
+    except (OSError, ValueError): return {}
+    return {(c['cell_type'], ''.join(c['source'])): c.get('id') for c in nb.get('cells', [])}
+
 def to_nb(src, dst):
     name = Path(dst).name
+    old, used = _old_ids(dst), set()
     cells = []
     for i, (kind, lines) in enumerate(_cells(Path(src).read_text())):
         lines = _trim(lines)
         if kind == 'markdown': lines = [l[2:] if l.startswith('# ') else l.lstrip('#') for l in lines]
         text = '\n'.join(lines)
-        cid = hashlib.sha1(f'{name}:{i}:{text}'.encode()).hexdigest()[:8]
+        cid = old.get((kind, text))
+        if not cid or cid in used: cid = hashlib.sha1(f'{name}:{i}:{text}'.encode()).hexdigest()[:8]
+        used.add(cid)
         c = dict(cell_type=kind, id=cid, metadata={}, source=text.splitlines(True))
         if kind == 'code': c.update(execution_count=None, outputs=[])
         cells.append(c)
