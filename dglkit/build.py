@@ -28,7 +28,7 @@ def mode_overrides(mode:str # a key of `MODES`
     if mode not in MODES: raise ConfigError('mode', f'unknown mode {mode!r}: choose one of {", ".join(MODES)}')
     return dict(MODES[mode])
 
-# %% ../nbs/09c_build.ipynb #9de86909
+# %% ../nbs/09c_build.ipynb #9a7771dd
 def build_data(spec:dict, # a data spec: `source` + the source's arguments
                key:str='data' # its key, for error messages
               ):
@@ -81,6 +81,10 @@ def build_models(cfg:dict)->dict:
             raise ConfigError(f'model.{w}.arch', f"the student has the teacher's architecture {sc['arch']}, got {cfg['model'][w]['arch']}")
         check_args(MODELS[sc['arch']], extra, f'model.{w}', sc['arch'])
         out[w] = build_model({**sc, **extra})
+        if s['init'] == 'teacher':
+            from dglkit.models import prune_from_teacher
+            try: prune_from_teacher(out[w], T)
+            except ValueError as e: raise ConfigError('student.init', f'cannot start the student {w} from the teacher: {e}') from None
     return out
 
 def _wider(c, f):

@@ -12,11 +12,11 @@ import copy, importlib, inspect, json
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SCHEMA', 'OPEN_SECTIONS', 'TASKS', 'COMPRESS_ONLY', 'RESUMABLE', 'DATA_SOURCES', 'KD_KINDS', 'METRIC_NAMES',
-           'schema_table', 'ConfigError', 'get_key', 'set_key', 'parse_overrides', 'flatten', 'resolve', 'check_args',
-           'default_config', 'load_config', 'validate_config', 'config_changes']
+__all__ = ['SCHEMA', 'OPEN_SECTIONS', 'TASKS', 'COMPRESS_ONLY', 'RESUMABLE', 'DATA_SOURCES', 'KD_KINDS', 'STUDENT_INITS',
+           'METRIC_NAMES', 'schema_table', 'ConfigError', 'get_key', 'set_key', 'parse_overrides', 'flatten', 'resolve',
+           'check_args', 'default_config', 'load_config', 'validate_config', 'config_changes']
 
-# %% ../nbs/09_config.ipynb #4e2b6e76
+# %% ../nbs/09_config.ipynb #6dad16aa
 SCHEMA = {
     'task': ('train', "'train': a GAN (e.g. a teacher) from scratch; 'compress': DGL, a narrow student guided by a teacher's D"),
     'name': (None, 'run name; the default run folder is runs/<name> (default: the config file name)'),
@@ -32,6 +32,8 @@ SCHEMA = {
     'student.width': (0.25, "student G width = teacher G width x this (0.25: quarter width; 1: DGL at full width)"),
     'student.d_width': (None, 'student D width = teacher D width x this (default: student.width)'),
     'student.allow_wider': (False, 'allow student widths > 1 (a student wider than its teacher)'),
+    'student.init': ('random', "'random' (fresh weights) or 'teacher': the student G and D start from the teacher's channels with "
+                     "the largest weight norms (dglkit.models.prune_from_teacher; DCGAN/MLP models)"),
     'dgl.lam': (0.1, 'λ, the weight of the teacher term in stage 2 (DGL-GAN uses 0.1; 0 gives the vanilla baseline)'),
     'dgl.gated': (False, "the authors' gated teacher term (only samples the teacher rejects count)"),
     'dgl.two_stage': (True, 'stage 1 without the teacher, then stage 2 with it; False: the teacher term from step 0'),
@@ -84,6 +86,7 @@ RESUMABLE = ('name', 'train.steps', 'train.log_every', 'train.ckpt_every', 'trai
 DATA_SOURCES = {'mnist': 'dglkit.data.mnist_digits', 'folder': 'dglkit.data.ImageFolderDataset',
                 'torchvision': 'dglkit.data.torchvision_dataset', 'gaussian_mixture': 'dglkit.data.GaussianMixture2D'}
 KD_KINDS = ('l1', 'lpips-lenet')
+STUDENT_INITS = ('random', 'teacher')
 METRIC_NAMES = ('fid', 'kid', 'isc', 'is', 'prc')  # torch-fidelity's names; 'is' is the kit's older alias of 'isc'
 
 # %% ../nbs/09_config.ipynb #fc175065
@@ -253,7 +256,7 @@ def load_config(src:str|Path|dict, # a YAML file, or the recipe as a dict
     validate_config(cfg, check_files, models_given)
     return cfg
 
-# %% ../nbs/09_config.ipynb #3bc275dd
+# %% ../nbs/09_config.ipynb #454c7228
 def _check(cond, key, msg):
     if not cond: raise ConfigError(key, msg)
 
@@ -335,6 +338,7 @@ def _validate_compress(cfg, check_files):
         _check(w > 0, f'student.{k}', f'must be > 0 (0.25 for a quarter-width student), got {w}')
         _check(w <= 1 or s['allow_wider'], f'student.{k}', f'{w} makes the student wider than its teacher: widths are fractions '
                                                           '(0.25, not 4); set student.allow_wider=true if you mean it')
+    _check(s['init'] in STUDENT_INITS, 'student.init', f"must be one of {STUDENT_INITS}, got {s['init']!r}")
     k = cfg['kd']
     _check(k['kind'] in KD_KINDS, 'kd.kind', f"must be one of {KD_KINDS}, got {k['kind']!r}")
     _check(k['weight'] >= 0, 'kd.weight', f"must be >= 0, got {k['weight']}")

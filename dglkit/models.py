@@ -16,7 +16,7 @@ from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 # %% auto #0
 __all__ = ['MODELS', 'register_model', 'GANModule', 'GeneratorBase', 'DiscriminatorBase', 'build_model', 'student_config',
            'DCGANGenerator', 'DCGANDiscriminator', 'CondBatchNorm2d', 'ResNetGenerator', 'ResNetDiscriminator',
-           'MLPGenerator', 'MLPDiscriminator']
+           'MLPGenerator', 'MLPDiscriminator', 'prune_from_teacher']
 
 # %% ../nbs/02_models.ipynb #81b058dd
 MODELS = {}
@@ -335,3 +335,44 @@ class MLPDiscriminator(DiscriminatorBase):
         o = self.out(h).squeeze(1)
         if y is not None: o = o + (self.embed(y) * h).sum(1)
         return o
+
+# %% ../nbs/02_models.ipynb #ac421719
+def _keep(w:torch.Tensor, dim:int, k:int)->torch.Tensor:
+    "Indices of the `k` slices of `w` along `dim` with the largest L1 norms, in their original order"
+    norms = w.abs().sum([d for d in range(w.ndim) if d != dim])
+    return norms.topk(k).indices.sort().values
+
+_NOT_CHAIN = ('prune_from_teacher handles chains of Conv/ConvTranspose/Linear/BatchNorm layers (DCGAN, MLP models); '
+              'this model is not one (residual or other layers): start it from random weights (student.init=random)')
+
+@torch.no_grad()
+def prune_from_teacher(student:nn.Module, # a narrower copy of the teacher's architecture (`student_config`)
+                       teacher:nn.Module # the teacher
+                      )->int:
+    "Copy the teacher's largest-norm channels into `student` layer by layer (in place); returns the layers copied"
+    tm = dict(teacher.named_modules()); idx, prev, n = None, None, 0
+    for name, s in student.named_modules():
+        t = tm.get(name)
+        if t is None or next(s.children(), None) is not None or not (list(s.parameters(recurse=False)) or list(s.buffers(recurse=False))): continue
+        if isinstance(s, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            o, i = (1, 0) if isinstance(s, nn.ConvTranspose2d) else (0, 1)
+            w = t.weight
+            if idx is not None and w.shape[i] != s.weight.shape[i]:
+                if w.shape[i] != prev: raise ValueError(f'{name}: {_NOT_CHAIN}')
+                w = w.index_select(i, idx.to(w.device))
+            if w.shape[i] != s.weight.shape[i]: raise ValueError(f'{name}: cannot match the teacher\'s input channels ({tuple(t.weight.shape)} vs {tuple(s.weight.shape)})')
+            keep = _keep(w, o, s.weight.shape[o]) if w.shape[o] != s.weight.shape[o] else None
+            s.weight.copy_(w if keep is None else w.index_select(o, keep))
+            if s.bias is not None: s.bias.copy_(t.bias if keep is None else t.bias[keep])
+            idx, prev = keep, t.weight.shape[o]
+        elif isinstance(s, nn.modules.batchnorm._BatchNorm):
+            if idx is not None and t.weight.shape[0] != prev: raise ValueError(f'{name}: {_NOT_CHAIN}')
+            sel = (lambda v: v) if idx is None else (lambda v: v[idx])
+            for k in ('weight', 'bias', 'running_mean', 'running_var'):
+                if getattr(s, k, None) is not None: getattr(s, k).copy_(sel(getattr(t, k)))
+        else:
+            if any(a.shape != b.shape for a, b in zip(s.state_dict().values(), t.state_dict().values())):
+                raise ValueError(f'{name}: {type(s).__name__} layers cannot be pruned by prune_from_teacher: {_NOT_CHAIN}')
+            s.load_state_dict(t.state_dict())
+        n += 1
+    return n
