@@ -72,6 +72,7 @@ def safe_load(path:str|Path, # the checkpoint file
     "Load a checkpoint with `torch.load(weights_only=True)`; refuse pickled code unless `allow_pickle`"
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f'Checkpoint not found: {path}')
+    if str(map_location).startswith('cpu:'): map_location = 'cpu'  # Accelerate's MULTI_CPU device is cpu:<rank>; torch.load refuses it
     if allow_pickle:
         warnings.warn(f'Loading {path} with allow_pickle=True: this can execute arbitrary code from the file. '
                       'Only do this for checkpoints you trust.', stacklevel=2)

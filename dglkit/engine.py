@@ -28,17 +28,26 @@ __all__ = ['TIMING', 'LOG_TERMS', 'get_accelerator', 'TermMetric', 'History', 'w
 
 # %% ../nbs/04_engine.ipynb #67b2f10c
 def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; None: the launcher's setting (or 'no')
-                    cpu:bool=False # force the CPU even when a GPU is present
+                    cpu:bool=False, # force the CPU even when a GPU is present
+                    timeout:float|None=None # seconds a collective waits for the other processes; None: $DGLKIT_DIST_TIMEOUT, else torch's default
                    ):
     "An `accelerate.Accelerator` for this process"
-    from accelerate import Accelerator
+    from datetime import timedelta
+    from accelerate import Accelerator, InitProcessGroupKwargs
     from accelerate.state import AcceleratorState, GradientState
     if int(os.environ.get('WORLD_SIZE', '1')) == 1 and AcceleratorState._shared_state:
         AcceleratorState._reset_state(); GradientState._reset_state()
     if mixed_precision is None: mixed_precision = os.environ.get('ACCELERATE_MIXED_PRECISION', 'no')
     if mixed_precision not in ('no', 'bf16', 'fp16'):
         raise ValueError(f"mixed_precision must be 'no', 'bf16' or 'fp16', got {mixed_precision!r}")
-    return Accelerator(mixed_precision=mixed_precision, cpu=cpu)
+    src, raw = ('timeout', timeout) if timeout is not None else ('DGLKIT_DIST_TIMEOUT', os.environ.get('DGLKIT_DIST_TIMEOUT') or None)
+    if raw is not None:
+        try: timeout = float(raw)
+        except (TypeError, ValueError): timeout = float('nan')
+        if not (math.isfinite(timeout) and timeout > 0):
+            raise ValueError(f'{src} must be a number of seconds > 0 (how long a process waits for the others), got {raw!r}')
+    kw = [InitProcessGroupKwargs(timeout=timedelta(seconds=timeout))] if raw is not None else []
+    return Accelerator(mixed_precision=mixed_precision, cpu=cpu, kwargs_handlers=kw)
 
 # %% ../nbs/04_engine.ipynb #b56a0962
 class TermMetric(Metric):
@@ -222,6 +231,7 @@ class DGLLearner(Learner):
         self.sampler = StreamSampler(len(data), bs * n_dis, self.rank, self.world, seed)
         dl = torch.utils.data.DataLoader(data, batch_size=bs * n_dis, sampler=self.sampler, drop_last=True,
                                          num_workers=num_workers, pin_memory=acc.device.type == 'cuda',
+                                         persistent_workers=num_workers > 0,  # one set of workers for all log_every windows
                                          generator=torch.Generator().manual_seed(seed))  # leaves the global RNG alone
         opt_g = torch.optim.Adam(G.parameters(), lr=g_lr, betas=g_betas)
         opt_d = torch.optim.Adam(D.parameters(), lr=d_lr, betas=d_betas)
