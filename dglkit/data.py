@@ -283,6 +283,7 @@ class LMDBDataset(Dataset):
         "A read transaction; one read-only environment per database and process (LMDB refuses to open one twice)"
         key = (str(self.path.resolve()), os.getpid())
         if key not in _LMDB_ENVS:
+            for k in [k for k in _LMDB_ENVS if k[1] != key[1]]: _LMDB_ENVS.pop(k).close()  # a forked worker's copies of its parent's: lmdb refuses a new open while they exist
             try: import lmdb
             except ImportError: raise ModuleNotFoundError("LMDBDataset needs the lmdb package: pip install lmdb (or 'dglkit[data]')") from None
             try: _LMDB_ENVS[key] = lmdb.open(str(self.path), readonly=True, lock=False, readahead=False, meminit=False,

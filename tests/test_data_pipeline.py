@@ -56,3 +56,30 @@ def test_resume_with_workers_is_exact(tmp_path):
     assert [r[0] for r in seen.rows] == [4, 5, 6]
     for step, idx, _, _ in seen.rows: assert idx == b.sampler.indices(step), step
     assert_same(weights(ref), weights(b))
+
+def test_lmdb_and_zip_with_workers_after_the_parent_read(tmp_path):
+    "The learner reads `data[0]` in the main process before its workers fork: an LMDB (lmdb 3 refuses to open an environment twice in a process, and a forked worker inherits the parent's) and a zip still work in workers"
+    lmdb = __import__('pytest').importorskip('lmdb')
+    import io, zipfile
+    from PIL import Image
+    from dglkit.data import LMDBDataset, ImageFolderDataset
+    g = torch.Generator().manual_seed(0)
+    imgs = (torch.rand(12, 8, 8, 3, generator=g) * 255).to(torch.uint8).numpy()
+    env = lmdb.open(str(tmp_path/'db'), map_size=1 << 24)
+    with env.begin(write=True) as txn, zipfile.ZipFile(tmp_path/'x.zip', 'w') as zf:
+        for i, a in enumerate(imgs):
+            b = io.BytesIO(); Image.fromarray(a).save(b, format='png')
+            txn.put(f'8-{i:05d}'.encode(), b.getvalue()); zf.writestr(f'{i:03d}.png', b.getvalue())
+        txn.put(b'length', b'12')
+    env.close()
+    class Batches(Callback):
+        def __init__(self): self.xs = []
+        def before_batch(self): self.xs.append((self.step, self.xb[0].clone(), len(self.dl._iterator._workers)))
+    for ds in (LMDBDataset(tmp_path/'db', 8, channels=1), ImageFolderDataset(tmp_path/'x.zip', 8, channels=1, in_memory=False)):
+        b = Batches()
+        torch.manual_seed(0)
+        l = DGLLearner(ds, TinyG(), TinyD(), bs=4, log_every=2, quiet=True, num_workers=2, path=tmp_path, cbs=[b])
+        l.fit_steps(3)
+        assert [s for s, _, _ in b.xs] == [0, 1, 2] and all(w == 2 for _, _, w in b.xs)
+        for step, x, _ in b.xs:  # what the workers decoded is what the main process decodes
+            assert torch.equal(x, torch.stack([ds[i][0] for i in l.sampler.indices(step)])), (type(ds).__name__, step)
