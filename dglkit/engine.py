@@ -35,19 +35,19 @@ def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; Non
     from datetime import timedelta
     from accelerate import Accelerator, InitProcessGroupKwargs
     from accelerate.state import AcceleratorState, GradientState
-    if int(os.environ.get('WORLD_SIZE', '1')) == 1 and AcceleratorState._shared_state:
-        AcceleratorState._reset_state(); GradientState._reset_state()
+    world = int(os.environ.get('WORLD_SIZE', '1'))
+    if world == 1 and AcceleratorState._shared_state: AcceleratorState._reset_state(); GradientState._reset_state()
     if mixed_precision is None: mixed_precision = os.environ.get('ACCELERATE_MIXED_PRECISION', 'no')
-    if mixed_precision not in ('no', 'bf16', 'fp16'):
-        raise ValueError(f"mixed_precision must be 'no', 'bf16' or 'fp16', got {mixed_precision!r}")
-    src, raw = ('timeout', timeout) if timeout is not None else ('DGLKIT_DIST_TIMEOUT', os.environ.get('DGLKIT_DIST_TIMEOUT') or None)
-    if raw is not None:
-        try: timeout = float(raw)
-        except (TypeError, ValueError): timeout = float('nan')
-        if not (math.isfinite(timeout) and timeout > 0):
-            raise ValueError(f'{src} must be a number of seconds > 0 (how long a process waits for the others), got {raw!r}')
-    kw = [InitProcessGroupKwargs(timeout=timedelta(seconds=timeout))] if raw is not None else []
-    return Accelerator(mixed_precision=mixed_precision, cpu=cpu, kwargs_handlers=kw)
+    if mixed_precision not in ('no', 'bf16', 'fp16'): raise ValueError(f"mixed_precision must be 'no', 'bf16' or 'fp16', got {mixed_precision!r}")
+    try: secs = None if (raw := os.environ.get('DGLKIT_DIST_TIMEOUT') or None if timeout is None else timeout) is None else float(raw)
+    except (TypeError, ValueError): secs = math.nan
+    if secs is not None and not (math.isfinite(secs) and secs > 0):
+        raise ValueError(f"{'timeout' if timeout is not None else 'DGLKIT_DIST_TIMEOUT'} must be a number of seconds > 0 (how long a process waits for the others), got {raw!r}")
+    acc = Accelerator(mixed_precision=mixed_precision, cpu=cpu, kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=secs))] if secs else [])
+    if world > 1 and acc.num_processes != world:  # e.g. torchrun or `accelerate launch --multi_gpu` on a machine without GPUs
+        raise RuntimeError(f'Launched as {world} processes (WORLD_SIZE) but Accelerate set up {acc.num_processes} ({acc.distributed_type}): each process '
+                           'would train a model of its own. Without GPUs set ACCELERATE_USE_CPU=1 (DDP over gloo); with GPUs, give every process one.')
+    return acc
 
 # %% ../nbs/04_engine.ipynb #b56a0962
 class TermMetric(Metric):

@@ -241,3 +241,16 @@ def test_frozen_machine_fails_the_other_within_the_timeout(teacher, tmp_path, ma
     assert m.procs[0].returncode != 0 and waited >= 9, (waited, m.report())
     assert 'timed out' in m.out(0).lower() or 'timeout' in m.out(0).lower(), m.out(0)[-3000:]
     assert json.loads((run/'status.json').read_text())['state'] == 'failed'
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the trap exists on machines without GPUs')
+def test_launch_without_accelerate_use_cpu_is_refused(teacher, tmp_path):
+    "torchrun (or `accelerate launch --multi_gpu`) on a CPU machine without ACCELERATE_USE_CPU=1 gives every process a run of its own"
+    env = {k: v for k, v in ENV.items() if k != 'ACCELERATE_USE_CPU'}
+    run = tmp_path/'run'
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(free_port()), '-m', 'dglkit.cli',
+           'compress', '--config', str(QUARTER), '--run-dir', str(run), '--steps', '2', *map(str, small(teacher))]
+    r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out[-3000:]
+    assert 'Launched as 2 processes (WORLD_SIZE) but Accelerate set up 1 (DistributedType.NO)' in out and 'set ACCELERATE_USE_CPU=1' in out, out[-3000:]
+    assert not run.exists()  # refused before anything was written
