@@ -32,7 +32,7 @@ def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; Non
                     timeout:float|None=None # seconds a collective waits for the other processes; None: $DGLKIT_DIST_TIMEOUT, else torch's default
                    ):
     "An `accelerate.Accelerator` for this process"
-    from datetime import timedelta
+    import atexit, datetime
     from accelerate import Accelerator, InitProcessGroupKwargs
     from accelerate.state import AcceleratorState, GradientState
     world = int(os.environ.get('WORLD_SIZE', '1'))
@@ -43,10 +43,11 @@ def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; Non
     except (TypeError, ValueError): secs = math.nan
     if secs is not None and not (math.isfinite(secs) and secs > 0):
         raise ValueError(f"{'timeout' if timeout is not None else 'DGLKIT_DIST_TIMEOUT'} must be a number of seconds > 0 (how long a process waits for the others), got {raw!r}")
-    acc = Accelerator(mixed_precision=mixed_precision, cpu=cpu, kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(seconds=secs))] if secs else [])
+    acc = Accelerator(mixed_precision=mixed_precision, cpu=cpu, kwargs_handlers=[InitProcessGroupKwargs(timeout=datetime.timedelta(seconds=secs))] if secs else [])
     if world > 1 and acc.num_processes != world:  # e.g. torchrun or `accelerate launch --multi_gpu` on a machine without GPUs
         raise RuntimeError(f'Launched as {world} processes (WORLD_SIZE) but Accelerate set up {acc.num_processes} ({acc.distributed_type}): each process '
                            'would train a model of its own. Without GPUs set ACCELERATE_USE_CPU=1 (DDP over gloo); with GPUs, give every process one.')
+    if world > 1: atexit.register(lambda: torch.distributed.is_initialized() and torch.distributed.destroy_process_group())  # else gloo can abort at teardown
     return acc
 
 # %% ../nbs/04_engine.ipynb #b56a0962
@@ -230,8 +231,7 @@ class DGLLearner(Learner):
         self.rank, self.world = acc.process_index, acc.num_processes
         self.sampler = StreamSampler(len(data), bs * n_dis, self.rank, self.world, seed)
         dl = torch.utils.data.DataLoader(data, batch_size=bs * n_dis, sampler=self.sampler, drop_last=True,
-                                         num_workers=num_workers, pin_memory=acc.device.type == 'cuda',
-                                         persistent_workers=num_workers > 0,  # one set of workers for all log_every windows
+                                         num_workers=num_workers, persistent_workers=num_workers > 0, pin_memory=acc.device.type == 'cuda',
                                          generator=torch.Generator().manual_seed(seed))  # leaves the global RNG alone
         opt_g = torch.optim.Adam(G.parameters(), lr=g_lr, betas=g_betas)
         opt_d = torch.optim.Adam(D.parameters(), lr=d_lr, betas=d_betas)

@@ -81,15 +81,13 @@ class Machines:
             time.sleep(0.02)
 
     def finish(self, timeout:float=240)->list:
-        "Wait for both machines (restarting both on a port clash); their exit codes"
-        for _ in range(3):
-            t0 = time.time()
-            for p in self.procs:
-                try: p.wait(timeout=max(1, timeout - (time.time() - t0)))
-                except subprocess.TimeoutExpired: pytest.fail(f'the run did not end within {timeout} s:\n{self.report()}')
-            if not self.port_clash(): break
-            self.close(); self.start()
-        return [p.returncode for p in self.procs]
+        "Wait for both machines (restarting both at once on a port clash); their exit codes"
+        t0, restarts = time.time(), 0
+        while True:
+            if self.port_clash() and restarts < 3: self.close(); self.start(); restarts += 1; t0 = time.time()
+            if all(p.poll() is not None for p in self.procs): return [p.returncode for p in self.procs]
+            if time.time() - t0 > timeout: pytest.fail(f'the run did not end within {timeout} s:\n{self.report()}')
+            time.sleep(0.1)
 
     def report(self)->str:
         return '\n'.join(f'--- machine {r} (exit {p.poll()}):\n{self.out(r)[-3000:]}' for r, p in enumerate(self.procs))
