@@ -15,8 +15,8 @@ from .runs import RunLog, MetricsLog, RunLock, truncate_metrics, read_status, wr
 
 # %% auto #0
 __all__ = ['MODES', 'mode_overrides', 'build_data', 'build_loss', 'check_data_models', 'build_models', 'make_evaluator',
-           'recipe_callbacks', 'recipe', 'build_learner', 'build_run', 'state_checksum', 'average_buffers',
-           'rank_checksums', 'finish_run', 'report_run', 'train_run']
+           'evaluate_floor', 'recipe_callbacks', 'recipe', 'build_learner', 'build_run', 'state_checksum',
+           'average_buffers', 'rank_checksums', 'finish_run', 'report_run', 'protocol_text', 'train_run']
 
 # %% ../nbs/09c_build.ipynb #daf056e1
 MODES = {'vanilla': {'dgl.lam': 0.}, 'dgl': {}, 'dgl0': {'dgl.two_stage': False, 'dgl.at_frac': None},
@@ -93,16 +93,25 @@ def _wider(c, f):
         from dglkit.models import student_config
         return student_config(c, f)
 
-# %% ../nbs/09c_build.ipynb #09814b63
+# %% ../nbs/09c_build.ipynb #b9f33d37
 def make_evaluator(cfg:dict, data=None):
-    "A function `G -> EvalResult` with the config's eval settings (reference data built on first use)"
+    "A function `G -> EvalResult` with the config's eval settings: the mean over `eval.final_seeds` (reference built on first use)"
     ev, cache = cfg['eval'], {}
     def evaluate(G, n=None):
-        from dglkit.metrics import evaluate_generator
+        from dglkit.metrics import evaluate_generator, over_seeds
         if 'ref' not in cache: cache['ref'] = build_data(ev['reference'], 'eval.reference') if ev['reference'] else (data or build_data(cfg['data']))
-        return evaluate_generator(G, cache['ref'], n=n or ev['n'], extractor=ev['extractor'], metrics=tuple(ev['metrics']),
-                                  batch_size=ev['batch_size'], seed=ev['seed'], weights_path=ev['weights_path'])
+        return over_seeds(lambda s: evaluate_generator(G, cache['ref'], n=n or ev['n'], extractor=ev['extractor'], metrics=tuple(ev['metrics']),
+                                                       batch_size=ev['batch_size'], seed=s, weights_path=ev['weights_path']), ev['final_seeds'])
     return evaluate
+
+def evaluate_floor(cfg:dict, data=None):
+    "The real-data floor of the config's protocol (`eval.floor` against the reference, same metrics and seeds), or None"
+    ev = cfg['eval']
+    if ev['floor'] is None: return None
+    from dglkit.metrics import real_floor
+    ref = build_data(ev['reference'], 'eval.reference') if ev['reference'] else (data or build_data(cfg['data']))
+    return real_floor(build_data(ev['floor'], 'eval.floor'), ref, ev['final_seeds'], extractor=ev['extractor'],
+                      metrics=tuple(ev['metrics']), batch_size=ev['batch_size'], weights_path=ev['weights_path'])
 
 # %% ../nbs/09c_build.ipynb #adb726fb
 def _accelerator(cfg:dict):
@@ -256,7 +265,7 @@ def rank_checksums(learn)->list:
     cs = torch.tensor([state_checksum(learn.G, learn.D, learn.G_ema)], dtype=torch.int64, device=learn.device)
     return [int(x) for x in (learn.accelerator.gather(cs) if learn.world > 1 else cs).tolist()]
 
-# %% ../nbs/09c_build.ipynb #a0c7b568
+# %% ../nbs/09c_build.ipynb #4ed34d8e
 def finish_run(learn):
     "Export `gan.pt`, write the report and mark the run finished (main process writes)"
     from dglkit.dgl import save_gan
@@ -290,10 +299,13 @@ def report_run(learn, student_metrics:dict|None=None # the final metrics (number
     kw = dict(batch_sizes=tuple(rep['batch_sizes']), latency=rep['latency'], device=learn.device)
     grids = {'model': learn.sample_grid} if getattr(learn, 'sample_grid', None) is not None else {}
     real = torch.stack([r['data'][i][0] for i in range(min(500, len(r['data'])))])
+    ev = make_evaluator(cfg, r['data']) if student_metrics else None
+    if ev is not None: student_metrics = ev(G)  # the final protocol (eval.final_seeds), as the teacher's
+    floor = evaluate_floor(cfg, r['data']) if student_metrics else None
+    extra = dict(floor=floor.numbers() | dict(meta=floor['meta']) if floor else None, protocol=protocol_text(cfg))
     if cfg['task'] == 'compress':
         Gt = r['teacher_G'].to(learn.device)
-        tm = make_evaluator(cfg, r['data'])(Gt) if student_metrics else None  # same settings as the student's
-        if tm is not None: student_metrics = dict(student_metrics, labels=dict(tm['labels']))  # same column names
+        tm = ev(Gt) if ev else None  # same settings as the student's
         rp = compression_report(Gt, {'student': G}, metrics={'teacher': tm, 'student': student_metrics}, **kw)
         logits = {'student': logit_samples(G, learn.D, r['teacher_D'], real, n=len(real), seed=cfg['seed'])}
         title = f"dglkit compress · {cfg['name']}"
@@ -301,9 +313,21 @@ def report_run(learn, student_metrics:dict|None=None # the final metrics (number
         rp = compression_report(G, {}, metrics={'teacher': student_metrics}, **kw)
         logits = {'model': logit_samples(G, learn.D, None, real, n=len(real), seed=cfg['seed'])}
         title = f"dglkit train · {cfg['name']}"
-    page = write_report(r['run_dir'], rp, title, grids=grids, runs={cfg['name']: learn.history}, logits=logits)
+    intro = extra['protocol'] + (f" Real-data floor: FID {floor['fid']:.3g}." if floor and 'fid' in floor else '')
+    page = write_report(r['run_dir'], rp, title, intro, grids=grids, runs={cfg['name']: learn.history}, logits=logits, extra=extra)
     r['log'](f'wrote {page}')
     return rp
+
+# %% ../nbs/09c_build.ipynb #a49dee1f
+def protocol_text(cfg:dict)->str:
+    "The evaluation protocol of a config in one sentence (for reports and tables)"
+    ev = cfg['eval']; ref = ev['reference'] or cfg['data']
+    seeds = ev['final_seeds']
+    return (f"Metrics {', '.join(ev['metrics'])} with the {ev['extractor']} extractor: {ev['n']} generated images against "
+            f"{_spec_text(ref)}, mean over {len(seeds)} sample seed{'s' if len(seeds) > 1 else ''} ({', '.join(map(str, seeds))})"
+            + (f"; the floor is {_spec_text(ev['floor'])} measured the same way." if ev['floor'] else '.'))
+
+def _spec_text(spec:dict)->str: return ', '.join(f'{k}={v}' for k, v in spec.items())
 
 # %% ../nbs/09c_build.ipynb #07993bda
 def train_run(cfg:dict, # a resolved config (`load_config`)

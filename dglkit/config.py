@@ -16,7 +16,7 @@ __all__ = ['SCHEMA', 'OPEN_SECTIONS', 'TASKS', 'COMPRESS_ONLY', 'RESUMABLE', 'DA
            'METRIC_NAMES', 'schema_table', 'ConfigError', 'get_key', 'set_key', 'parse_overrides', 'flatten', 'resolve',
            'check_args', 'default_config', 'load_config', 'validate_config', 'config_changes']
 
-# %% ../nbs/09_config.ipynb #6dad16aa
+# %% ../nbs/09_config.ipynb #f131d97b
 SCHEMA = {
     'task': ('train', "'train': a GAN (e.g. a teacher) from scratch; 'compress': DGL, a narrow student guided by a teacher's D"),
     'name': (None, 'run name; the default run folder is runs/<name> (default: the config file name)'),
@@ -74,6 +74,10 @@ SCHEMA = {
     'eval.best': ('fid', 'metric that picks checkpoints/best.pt (lowest value; null: no best checkpoint)'),
     'eval.batch_size': (250, 'images per generator / extractor pass'),
     'eval.seed': (2020, 'noise seed of the evaluation samples'),
+    'eval.final_seeds': ([2020], 'sample seeds of the final evaluation (report, dglkit evaluate, demo): the mean over them is reported, '
+                         'with its spread and the per-seed values'),
+    'eval.floor': (None, 'held-out real images (a data spec like `data`, e.g. {source: mnist, split: test}) evaluated against the '
+                   'reference like a generator: the real-data floor printed beside the models (null: none)'),
     'report.latency': (True, 'measure latency and throughput in the report'),
     'report.batch_sizes': ([1, 64], 'batch sizes for latency (first) and throughput (last)'),
 }
@@ -256,7 +260,7 @@ def load_config(src:str|Path|dict, # a YAML file, or the recipe as a dict
     validate_config(cfg, check_files, models_given)
     return cfg
 
-# %% ../nbs/09_config.ipynb #454c7228
+# %% ../nbs/09_config.ipynb #5abca26c
 def _check(cond, key, msg):
     if not cond: raise ConfigError(key, msg)
 
@@ -321,6 +325,9 @@ def validate_config(cfg:dict, # a config merged over the defaults (see `load_con
     _check(ev['best'] not in ('is', 'isc'), 'eval.best', 'the best checkpoint keeps the lowest value; IS is higher-better: use fid or kid')
     _check(ev['n'] >= 2, 'eval.n', f'must be >= 2, got {ev["n"]}'); _check(ev['every'] >= 0, 'eval.every', f'must be >= 0, got {ev["every"]}')
     if ev['reference'] is not None: _check_data_spec(ev['reference'], 'eval.reference', check_files)
+    if ev['floor'] is not None: _check_data_spec(ev['floor'], 'eval.floor', check_files)
+    _check(len(ev['final_seeds']) >= 1 and all(isinstance(x, int) and not isinstance(x, bool) for x in ev['final_seeds']),
+           'eval.final_seeds', f"must be a non-empty list of integers, got {ev['final_seeds']!r}")
     if ev['weights_path'] is not None and check_files:
         _check(Path(ev['weights_path']).expanduser().exists(), 'eval.weights_path', f'no such file: {ev["weights_path"]}')
     if task == 'compress': _validate_compress(cfg, check_files)
