@@ -16,8 +16,9 @@ from fastcore.basics import listify
 from .core import num_params
 
 # %% auto #0
-__all__ = ['MAC_CONVENTION', 'count_macs', 'generator_inputs', 'device_name', 'measure_latency', 'CompressionReport',
-           'compression_report', 'logit_samples', 'plot_curves', 'plot_logits', 'write_report']
+__all__ = ['MAC_CONVENTION', 'METRIC_LABELS', 'LOWER_IS_BETTER', 'count_macs', 'generator_inputs', 'device_name',
+           'measure_latency', 'fmt_num', 'metric_value', 'CompressionReport', 'compression_report', 'metric_note',
+           'logit_samples', 'plot_curves', 'plot_logits', 'write_report']
 
 # %% ../nbs/07_report.ipynb #95f1a251
 MAC_CONVENTION = ('MACs: one multiply-accumulate per weight use in Conv/ConvTranspose/Linear layers, per image; '
@@ -114,73 +115,181 @@ def measure_latency(G:nn.Module, # the generator
     finally: M.train(was)
     return out
 
-# %% ../nbs/07_report.ipynb #20b4773b
+# %% ../nbs/07_report.ipynb #7d834972
+def fmt_num(x, # a number (None or NaN print as '–')
+            sig:int=3 # significant digits
+           )->str:
+    "`x` with `sig` significant digits and thousands separators (18,600 · 2,490 · 0.431 · 1.86e-05)"
+    if x is None or not math.isfinite(float(x)): return '–'
+    x = float(f'{float(x):.{sig}g}')
+    if x == 0: return '0'
+    if abs(x) < 1e-3: return f'{x:.{sig - 1}e}'
+    return f'{x:,.{max(0, sig - 1 - math.floor(math.log10(abs(x))))}f}'
+
 def _si(x:float)->str:
+    "A count with an SI prefix and 3 significant digits (427K, 21.5M)"
     for u, s in ((1e9, 'G'), (1e6, 'M'), (1e3, 'K')):
-        if abs(x) >= u: return f'{x / u:.3g}{s}'
-    return f'{x:.3g}'
+        if abs(x) >= u * 0.9995: return f'{fmt_num(x / u)}{s}'
+    return fmt_num(x)
 
-def _metric_columns(m)->dict:
-    "`{printable label: value}` of one model's metrics (an `EvalResult` or a plain dict of numbers)"
+def metric_value(v # a number, a list of per-seed values, or a dict {mean, ci95[, n]} / {mean, std}
+                ):
+    "A metric as the report stores it: a float, or a dict `{mean, ci95, n}` (per-seed values: Student-t 95% CI of the mean) or `{mean, std}`"
+    if isinstance(v, dict):
+        if 'mean' not in v: raise ValueError(f"a metric given as a dict needs 'mean' (and 'ci95' or 'std'), got keys {sorted(v)}")
+        return {k: (int(v[k]) if k == 'n' else float(v[k])) for k in ('mean', 'ci95', 'std', 'n') if v.get(k) is not None}
+    if isinstance(v, (list, tuple)):
+        xs = [float(x) for x in v]
+        if not xs: raise ValueError('a metric given as per-seed values needs at least one value')
+        if len(xs) == 1: return xs[0]
+        from scipy.stats import t
+        return dict(mean=statistics.fmean(xs), ci95=float(t.ppf(0.975, len(xs) - 1)) * statistics.stdev(xs) / math.sqrt(len(xs)), n=len(xs))
+    return float(v)
+
+def _mean(v): return v['mean'] if isinstance(v, dict) else v
+
+METRIC_LABELS = {'fid': 'FID', 'kid': 'KID', 'is': 'IS', 'precision': 'precision', 'recall': 'recall', 'f_score': 'F-score'}
+LOWER_IS_BETTER = ('fid', 'kid')
+
+def _metric_columns(m, # an `EvalResult` or a dict of metric values (see `metric_value`)
+                    labels:dict # `{key: printable label}` shared by all models
+                   )->dict:
+    "`{printable label: value}` of one model's metrics; a `k_std` beside `k` becomes `k`'s spread"
     if m is None: return {}
-    labels = m.get('labels', {}) if isinstance(m, dict) else {}
-    return {labels.get(k, k): float(v) for k, v in m.items() if k not in ('labels', 'meta') and isinstance(v, (int, float))}
+    items = {k: v for k, v in m.items() if k not in ('labels', 'meta') and not isinstance(v, (str, bool, type(None)))}
+    out = {}
+    for k, v in items.items():
+        if k.endswith('_std') and k[:-4] in items: continue
+        try: val = metric_value(v)
+        except (TypeError, ValueError) as e: raise ValueError(f'metric {k!r}: {e}') from None
+        if not isinstance(val, dict) and isinstance(items.get(f'{k}_std'), (int, float)): val = dict(mean=val, std=float(items[f'{k}_std']))
+        out[labels.get(k, METRIC_LABELS.get(k, k))] = val
+    return out
 
-_CSS = ('body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}'
-        'td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td:first-child,th:first-child{text-align:left}'
-        'figure{display:inline-block;margin:6px}')
+def _better(key:str)->str|None:
+    "'lower' or 'higher' is better for metric `key` (None: unknown)"
+    if key.startswith(LOWER_IS_BETTER): return 'lower'
+    return 'higher' if key in ('is', 'precision', 'recall', 'f_score') else None
+
+def _spread_ms(d:dict)->str:
+    "The spread of one latency measurement: its interquartile range when measured, else its minimum"
+    if d.get('q1_ms') is not None and d.get('q3_ms') is not None: return f"{fmt_num(d['q1_ms'])}–{fmt_num(d['q3_ms'])}"
+    if d.get('iqr_ms') is not None: return f"IQR {fmt_num(d['iqr_ms'])}"
+    return f"min {fmt_num(d['min_ms'])}" if d.get('min_ms') is not None else ''
+
+def _best(vals:list, how:str|None)->set:
+    "Indices of the best of `vals` as printed (3 significant digits; None skipped); nothing when all equal or no direction"
+    xs = [(float(f'{v:.3g}'), i) for i, v in enumerate(vals) if v is not None and math.isfinite(v)]  # as printed
+    if how is None or len(xs) < 2 or len({v for v, _ in xs}) < 2: return set()
+    b = (min if how == 'lower' else max)(v for v, _ in xs)
+    return {i for v, i in xs if v == b}
+
+_CSS = ('body{font-family:system-ui,sans-serif;font-size:15px;line-height:1.45;max-width:960px;margin:0 auto;padding:0 16px;color:#222}'
+        'h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em}'
+        'table.dgl-report{border-collapse:collapse;margin:.4em 0;font-variant-numeric:tabular-nums;max-width:100%}'
+        'table.dgl-report td,table.dgl-report th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:right;white-space:nowrap}'
+        'table.dgl-report th{border-bottom:2px solid #888;font-weight:600}'
+        'table.dgl-report td:first-child,table.dgl-report th:first-child{text-align:left}'
+        'table.dgl-report td.best{font-weight:700}table.dgl-report small{color:#666;font-weight:400}'
+        'p.note,ul.notes{font-size:.88em;color:#555}figure{display:inline-block;margin:6px;vertical-align:top}'
+        'figcaption{text-align:center;font-size:.9em}img{max-width:100%;height:auto}')
+
+def _page(title:str, body:str)->str:
+    "One HTML document with the report's style"
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+            f'<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>{body}</body></html>\n')
 
 class CompressionReport(dict):
     "Teacher vs students: params, MACs, latency, metrics, ratios (a JSON-able dict) with Markdown/HTML renderings"
-    def _rows(self):
-        bss = self['batch_sizes']
-        mcols = list(dict.fromkeys(c for m in self['models'].values() for c in m['metrics']))
-        head = (['model', 'params', 'params ×', 'MACs/img', 'MACs ×'] + [f'ms @ bs {b}' for b in bss] +
-                [f'img/s @ bs {b}' for b in bss] + ['speed-up @ bs ' + str(bss[-1])] + mcols)
-        rows = []
-        for name, m in self['models'].items():
-            r = self['ratios'].get(name, {})
-            lat = {d['batch_size']: d for d in m['latency']}
-            rows.append([name, _si(m['params']), f"{r.get('params', 1):.2f}", _si(m['macs']), f"{r.get('macs', 1):.2f}"] +
-                        [f"{lat[b]['median_ms']:.3g}" if b in lat else '–' for b in bss] +
-                        [f"{lat[b]['images_per_s']:.4g}" if b in lat else '–' for b in bss] +
-                        [f"{r['speedup'][str(bss[-1])]:.2f}" if r.get('speedup') else ('1.00' if lat else '–')] +
-                        [f"{m['metrics'][c]:.4g}" if c in m['metrics'] else '–' for c in mcols])
-        return head, rows
+    def tables(self)->list:
+        "The report's tables, one per concept: dicts with `title`, `head`, `rows` (cells as text), `small` (a spread per cell, or ''), `best` (set of (row, col)) and `note`"
+        models, bss, out = self['models'], self['batch_sizes'], []
+        names = list(models)
+        def table(title, head, cols, note=''):
+            "cols: one (values for best-marking, cell texts, spreads, direction) per column after the model's name"
+            rows = [[n] + [c[1][i] for c in cols] for i, n in enumerate(names)]
+            small = [[''] + [c[2][i] for c in cols] for i in range(len(names))]
+            best = {(i, j + 1) for j, c in enumerate(cols) for i in _best(c[0], c[3])}
+            out.append(dict(title=title, head=head, rows=rows, small=small, best=best, note=note))
+        r = lambda n: self['ratios'].get(n, {})
+        p, mc = [models[n]['params'] for n in names], [models[n]['macs'] for n in names]
+        pr, mr = [r(n).get('params', 1.) for n in names], [r(n).get('macs', 1.) for n in names]
+        none = [''] * len(names)
+        table('Size', ['model', 'parameters', '× fewer parameters', 'MACs per image', '× fewer MACs'],
+              [(p, [_si(x) for x in p], none, 'lower'), (pr, [fmt_num(x) for x in pr], none, 'higher'),
+               (mc, [_si(x) for x in mc], none, 'lower'), (mr, [fmt_num(x) for x in mr], none, 'higher')],
+              '× fewer: teacher ÷ model.')
+        if any(models[n]['latency'] for n in names):
+            lat = [{d['batch_size']: d for d in models[n]['latency']} for n in names]
+            cols = []
+            for b in bss:
+                v = [l[b]['median_ms'] if b in l else None for l in lat]
+                cols.append((v, [fmt_num(x) for x in v], [_spread_ms(l[b]) if b in l else '' for l in lat], 'lower'))
+            b = bss[-1]
+            ips = [l[b]['images_per_s'] if b in l else None for l in lat]
+            sp = [1. if n == 'teacher' and lat[i] else r(n).get('speedup', {}).get(str(b)) for i, n in enumerate(names)]
+            cols += [(ips, [fmt_num(x) for x in ips], none, 'higher'), (sp, [fmt_num(x) for x in sp], none, 'higher')]
+            iqr = any(d.get('q1_ms') is not None or d.get('iqr_ms') is not None for l in lat for d in l.values())
+            table(f"Speed on {self['device_name']}", ['model'] + [f'latency ms, batch {b}' for b in bss] +
+                  [f'images/s, batch {b}', f'speed-up, batch {b}'], cols,
+                  f"Latency: median {'(and interquartile range) ' if iqr else '(and fastest) '}of {self['repeats']} timed forward "
+                  f"passes after {self['warmup']} warm-up passes, eval mode, {self['device']}; images/s from the median; "
+                  'speed-up: model ÷ teacher images/s.')
+        labels = list(dict.fromkeys(c for n in names for c in models[n]['metrics']))
+        if labels:
+            keys = self.get('metric_keys', {})
+            cols, kinds = [], set()
+            for lab in labels:
+                vs = [models[n]['metrics'].get(lab) for n in names]
+                kinds |= {k for v in vs if isinstance(v, dict) for k in ('ci95', 'std') if k in v}
+                cols.append(([None if v is None else _mean(v) for v in vs], [fmt_num(None if v is None else _mean(v)) for v in vs],
+                             [(f"± {fmt_num(v['ci95'], 2)}" + (f" (n={v['n']})" if 'n' in v else '')) if isinstance(v, dict) and 'ci95' in v
+                              else (f"± {fmt_num(v['std'], 2)}" if isinstance(v, dict) and 'std' in v else '') for v in vs],
+                             _better(keys.get(lab, lab.split(' ')[0].lower()))))
+            note = ' '.join(x for x in ['± : 95% confidence interval of the mean over n seeds (Student t).' if 'ci95' in kinds else '',
+                                        '± : standard deviation (for KID: over its random subsets).' if 'std' in kinds else '',
+                                        'FID, KID: lower is better.'] if x)
+            table('Quality', ['model'] + labels, cols, note)
+        return out
 
     def notes(self)->list:
-        "The conventions and conditions behind the numbers, one line each"
-        n = [self['mac_convention'] + '.',
-             f"Latency: median of {self['repeats']} timed forward passes after {self['warmup']} warm-up passes, eval mode, "
-             f"on {self['device_name']} ({self['device']}); 'params ×' and 'MACs ×' are teacher ÷ model, speed-up is "
-             f"model ÷ teacher images/s."]
+        "The conventions and conditions behind the numbers that are not a table's own note, one line each"
+        n = [self['mac_convention'] + '.']
         groups = {}
         for name, m in self['models'].items():
             mm = m.get('metrics_meta')
             if mm: groups.setdefault((mm.get('n_fake'), mm.get('n_real'), mm.get('reference'), mm.get('extractor')), []).append(name)
         for (nf, nr, ref, ex), names in groups.items():
             who = 'all models' if len(names) == len(self['models']) else ', '.join(names)
-            n.append(f"Metrics ({who}): {nf} generated vs {nr} real images of {ref!r}, extractor {ex}.")
+            n.append(f"Metrics ({who}): {fmt_num(nf) if nf else '?'} generated vs {fmt_num(nr) if nr else '?'} real images of "
+                     f"{ref}, extractor {ex}.")
         return n
 
     def to_markdown(self)->str:
-        "The report as a Markdown table followed by its notes"
-        head, rows = self._rows()
-        t = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in rows]
-        return '\n'.join(t + [''] + [f'- {x}' for x in self.notes()]) + '\n'
+        "The report as Markdown: one table per concept (best values in bold), each with its note, then the notes"
+        t = []
+        for tb in self.tables():
+            cell = lambda i, j, c: (f'**{c}**' if (i, j) in tb['best'] else c) + (f" ({tb['small'][i][j]})" if tb['small'][i][j] else '')
+            t += [f"### {tb['title']}", '', '| ' + ' | '.join(tb['head']) + ' |', '|' + '---|' * len(tb['head'])]
+            t += ['| ' + ' | '.join(cell(i, j, c) for j, c in enumerate(r)) + ' |' for i, r in enumerate(tb['rows'])]
+            t += ['', tb['note'], ''] if tb['note'] else ['']
+        return '\n'.join(t + [f'- {x}' for x in self.notes()]) + '\n'
 
     def table_html(self)->str:
-        "The table and its notes as an HTML fragment (for a page of its own or inside a larger report)"
-        head, rows = self._rows(); e = html.escape
-        th = ''.join(f'<th>{e(h)}</th>' for h in head)
-        trs = ''.join('<tr>' + ''.join(f'<td>{e(c)}</td>' for c in r) + '</tr>' for r in rows)
-        notes = ''.join(f'<li>{e(x)}</li>' for x in self.notes())
-        return f'<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table><ul>{notes}</ul>'
+        "The tables and notes as an HTML fragment (for a page of its own or inside a larger report)"
+        e, parts = html.escape, []
+        for tb in self.tables():
+            th = ''.join(f'<th>{e(h)}</th>' for h in tb['head'])
+            td = lambda i, j, c: (f'<td class="best">' if (i, j) in tb['best'] else '<td>') + e(c) + \
+                                 (f" <small>{e(tb['small'][i][j])}</small>" if tb['small'][i][j] else '') + '</td>'
+            trs = ''.join('<tr>' + ''.join(td(i, j, c) for j, c in enumerate(r)) + '</tr>' for i, r in enumerate(tb['rows']))
+            parts.append(f"<h2>{e(tb['title'])}</h2><table class=\"dgl-report\"><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>" +
+                         (f"<p class=\"note\">{e(tb['note'])}</p>" if tb['note'] else ''))
+        return ''.join(parts) + '<ul class="notes">' + ''.join(f'<li>{e(x)}</li>' for x in self.notes()) + '</ul>'
 
     def to_html(self)->str:
         "The report as a standalone HTML page"
-        return ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>dglkit compression report</title>'
-                f'<style>{_CSS}</style></head><body><h1>Compression report</h1>{self.table_html()}</body></html>\n')
+        return _page('dglkit compression report', f'<h1>Compression report</h1>{self.table_html()}')
 
     def _repr_markdown_(self): return self.to_markdown()
 
@@ -197,10 +306,10 @@ class CompressionReport(dict):
         "A report saved by `save` (give the folder or its `report.json`)"
         path = Path(path); return cls(json.loads((path/'report.json' if path.is_dir() else path).read_text()))
 
-# %% ../nbs/07_report.ipynb #927e75ea
+# %% ../nbs/07_report.ipynb #c772f33f
 def compression_report(teacher:nn.Module, # the teacher generator
                        students:dict, # `{name: student generator}`
-                       metrics:dict=None, # `{name: EvalResult or dict of numbers}` for 'teacher' and/or students
+                       metrics:dict=None, # `{name: EvalResult or dict of metric values}` (values: see `metric_value`) for 'teacher' and/or students
                        batch_sizes=(1, 64), # batch sizes for latency (first) and throughput (last)
                        device=None, # where latency is measured; default: CUDA when available, else CPU
                        warmup:int=5, # untimed passes per batch size
@@ -210,14 +319,23 @@ def compression_report(teacher:nn.Module, # the teacher generator
     "Params, MACs per image, latency/throughput and quality metrics of `teacher` and `students`, with ratios"
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     metrics, models = metrics or {}, {'teacher': teacher, **students}
+    unknown = [k for k in metrics if k not in models]
+    if unknown: raise ValueError(f'metrics given for {unknown}, which are not models of the report: use the names {list(models)}')
+    labels = {}   # one label per metric for every model: a model without labels gets the others' ('FID (MNIST-LeNet)')
+    for m in metrics.values():
+        if isinstance(m, dict): labels.update({k: v for k, v in (m.get('labels') or {}).items() if k not in labels})
     rep = CompressionReport(mac_convention=MAC_CONVENTION, device=str(device), device_name=device_name(device),
                             batch_sizes=list(listify(batch_sizes)), warmup=warmup, repeats=repeats, torch=torch.__version__,
                             models={}, ratios={})
+    keys = {}
     for name, G in models.items():
         m = metrics.get(name)
+        own = {**labels, **((m.get('labels') or {}) if isinstance(m, dict) else {})}
+        if isinstance(m, dict): keys.update({own.get(k, METRIC_LABELS.get(k, k)): k for k in m if k not in ('labels', 'meta')})
         rep['models'][name] = dict(params=num_params(G), macs=count_macs(G, *generator_inputs(G, 1)),
                                    latency=measure_latency(G, batch_sizes, device, warmup, repeats) if latency else [],
-                                   metrics=_metric_columns(m), metrics_meta=m.get('meta') if isinstance(m, dict) else None)
+                                   metrics=_metric_columns(m, own), metrics_meta=m.get('meta') if isinstance(m, dict) else None)
+    rep['metric_keys'] = keys
     t = rep['models']['teacher']
     tl = {d['batch_size']: d['images_per_s'] for d in t['latency']}
     for name, m in rep['models'].items():
@@ -226,7 +344,15 @@ def compression_report(teacher:nn.Module, # the teacher generator
                                    speedup={str(d['batch_size']): d['images_per_s'] / tl[d['batch_size']] for d in m['latency']})
     return rep
 
-# %% ../nbs/07_report.ipynb #4471bdbe
+def metric_note(result # an `EvalResult` (`evaluate_generator`)
+               )->str:
+    "One readable sentence on how metrics were computed (for a report's introduction)"
+    m, labels = result.get('meta') or {}, result.get('labels') or {}
+    names = ', '.join(labels.get(k, k) for k in result if k not in ('labels', 'meta') and not k.endswith('_std'))
+    real = f" vs {fmt_num(m['n_real'])} real images of {m.get('reference')}" if m.get('n_real') else ''
+    return f"{names} from {fmt_num(m.get('n_fake'))} generated images{real}"
+
+# %% ../nbs/07_report.ipynb #a7e66aa4
 @torch.no_grad()
 def logit_samples(G, D_s, D_t, # generator, student D, teacher D (None: student only)
                   real:torch.Tensor, # real images in [-1, 1]
@@ -256,39 +382,52 @@ def _png(fig)->bytes:
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=90, bbox_inches='tight'); plt.close(fig)
     return buf.getvalue()
 
+_TERM_STYLES = (('g_adv', '-', 'adversarial'), ('teacher', '--', 'λ·teacher'), ('kd', ':', 'KD'))
+
 def plot_curves(runs:dict # `{name: metric rows}` (`learn.history` or `read_metrics(run)`)
                ):
-    "Discriminator loss, generator terms and FID over training, one line per run (a matplotlib figure)"
+    "Discriminator loss, generator terms and FID over training: one colour per run, one line style per term (a matplotlib figure); the FID panel only when there is FID"
     import matplotlib; matplotlib.use('Agg', force=False)
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(1, 3, figsize=(13, 3.4))
-    for name, h in runs.items():
-        st = [r['step'] for r in h]
-        ax[0].plot(st, [r.get('d_real', 0) + r.get('d_fake', 0) for r in h], label=name, alpha=.8)
-        ax[1].plot(st, [r.get('g_adv', 0) for r in h], label=f'{name}: adversarial', alpha=.8)
-        for k, lab in (('teacher', 'λ·teacher'), ('kd', 'KD')):
-            if any(k in r for r in h): ax[1].plot(st, [r.get(k, 0) for r in h], '--', label=f'{name}: {lab}', alpha=.8)
+    from matplotlib.lines import Line2D
+    has_fid = any(r.get('fid') is not None for h in runs.values() for r in h)
+    fig, ax = plt.subplots(1, 3 if has_fid else 2, figsize=(13 if has_fid else 9, 3.4))
+    colors, used = plt.rcParams['axes.prop_cycle'].by_key()['color'], set()
+    for i, (name, h) in enumerate(runs.items()):
+        c, st = colors[i % len(colors)], [r['step'] for r in h]
+        ax[0].plot(st, [r.get('d_real', 0) + r.get('d_fake', 0) for r in h], color=c, label=name, alpha=.85)
+        for k, ls, _ in _TERM_STYLES:
+            if any(k in r for r in h): ax[1].plot(st, [r.get(k, 0) for r in h], ls, color=c, alpha=.85); used.add(k)
         e = [(r['step'], r['fid']) for r in h if r.get('fid') is not None]
-        if e: ax[2].plot(*zip(*e), marker='o', label=name)
-    for a, t, y in zip(ax, ['discriminator loss', 'generator terms', 'FID of G_ema'], ['D loss (real + fake)', 'loss', 'FID']):
-        a.set_title(t); a.set_xlabel('step'); a.set_ylabel(y); a.legend(fontsize=7)
+        if e: ax[2].plot(*zip(*e), marker='o', color=c, label=name)
+    titles = [('discriminator loss', 'D loss (real + fake)'), ('generator terms', 'loss'), ('FID of G_ema', 'FID')]
+    for a, (t, y) in zip(ax, titles): a.set_title(t); a.set_xlabel('step'); a.set_ylabel(y)
+    ax[0].legend(fontsize=8, title='run', title_fontsize=8)
+    ax[1].legend([Line2D([], [], color='gray', ls=ls) for k, ls, _ in _TERM_STYLES if k in used],
+                 [lab for k, _, lab in _TERM_STYLES if k in used], fontsize=8, title='term (colour: run)', title_fontsize=8)
     return fig
 
-def plot_logits(logits:dict # `{name: logit_samples(...)}`
+def plot_logits(logits:dict, # `{name: logit_samples(...)}`
+                ncols:int=3 # panels per row at most
                ):
-    "Histograms of student-D and teacher-D logits on real and generated images, one panel per run"
+    "Histograms of student-D and teacher-D logits on real and generated images, one panel per run (at most `ncols` per row)"
     import matplotlib; matplotlib.use('Agg', force=False)
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(1, len(logits), figsize=(5 * len(logits), 3.4), squeeze=False)
-    for a, (name, L) in zip(ax[0], logits.items()):
+    import matplotlib.pyplot as plt, numpy as np
+    nc = min(ncols, len(logits)); nr = math.ceil(len(logits) / nc)
+    fig, ax = plt.subplots(nr, nc, figsize=(4.4 * nc, 3.3 * nr), squeeze=False)
+    for a in ax.flat[len(logits):]: a.set_axis_off()
+    for a, (name, L) in zip(ax.flat, logits.items()):
         for k, c in [('student_real', 'tab:blue'), ('student_fake', 'tab:orange'), ('teacher_real', 'tab:green'), ('teacher_fake', 'tab:red')]:
-            if k in L: a.hist(L[k], bins=50, alpha=.45, color=c, label=k.replace('_', ' D on '))
-        a.axvline(0, color='k', lw=1); a.set_title(name); a.set_xlabel('logit'); a.set_ylabel('count'); a.legend(fontsize=7)
+            if k in L:
+                x = np.asarray(L[k]).ravel()
+                a.hist(x, bins=50, alpha=.45, color=c, label=f"{k.replace('_', ' D on ')}: {(x > 0).mean():.0%} > 0")
+        a.axvline(0, color='k', lw=1); a.set_title(name); a.set_xlabel('logit (> 0: judged real)'); a.set_ylabel('count'); a.legend(fontsize=7)
+    fig.tight_layout()
     return fig
 
-# %% ../nbs/07_report.ipynb #70ef1e20
+# %% ../nbs/07_report.ipynb #df90fc33
 def write_report(folder:str|Path, # where report.json/.md/.html (and the figures) go
-                 rep:CompressionReport, # the table (`compression_report`)
+                 rep:CompressionReport, # the tables (`compression_report`)
                  title:str='dglkit report', # the page title
                  intro:str='', # a paragraph of plain text under the title
                  grids:dict|None=None, # `{name: uint8 C×H×W grid}` of samples
@@ -296,23 +435,24 @@ def write_report(folder:str|Path, # where report.json/.md/.html (and the figures
                  logits:dict|None=None, # `{name: logit_samples(...)}`
                  extra:dict|None=None # more keys for report.json
                 )->Path:
-    "Write report.json (the table + `extra`), report.md and one report.html with the figures; returns the HTML path"
+    "Write report.json (the tables' data + `extra`), report.md and one report.html with the figures; returns the HTML path"
     from torchvision.io import write_png
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     (folder/'report.json').write_text(json.dumps({**rep, **(extra or {})}, indent=1, default=float) + '\n')
-    e, figs = html.escape, []
+    e, figs, mdfigs = html.escape, [], []
     if grids:
         for name, g in grids.items(): write_png(g.cpu(), str(folder/f'samples_{name}.png'))
         figs.append('<h2>Samples (fixed latents)</h2>' + ''.join(
-            f'<figure><img src="samples_{e(n)}.png" width="220"><figcaption>{e(n)}</figcaption></figure>' for n in grids))
+            f'<figure><img src="samples_{e(n)}.png" width="220" alt="samples of {e(n)}"><figcaption>{e(n)}</figcaption></figure>' for n in grids))
+        mdfigs += ['## Samples (fixed latents)', ''] + [f'![{n}](samples_{n}.png)' for n in grids] + ['']
     for key, fn, head in (('curves', plot_curves, 'Training curves'), ('logits', plot_logits, 'What the discriminators think')):
         arg = runs if key == 'curves' else logits
         if arg:
             (folder/f'{key}.png').write_bytes(_png(fn(arg)))
-            figs.append(f'<h2>{head}</h2><img src="{key}.png" style="max-width:100%">')
-    md = f'# {title}\n\n' + (f'{intro}\n\n' if intro else '') + rep.to_markdown()
+            figs.append(f'<h2>{head}</h2><img src="{key}.png" alt="{e(head)}">')
+            mdfigs += [f'## {head}', '', f'![{head}]({key}.png)', '']
+    md = f'# {title}\n\n' + (f'{intro}\n\n' if intro else '') + rep.to_markdown() + ('\n' + '\n'.join(mdfigs) if mdfigs else '')
     (folder/'report.md').write_text(md)
-    page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{e(title)}</title><style>{_CSS}</style></head><body>'
-            f'<h1>{e(title)}</h1>' + (f'<p>{e(intro)}</p>' if intro else '') + rep.table_html() + ''.join(figs) + '</body></html>\n')
+    page = _page(title, f'<h1>{e(title)}</h1>' + (f'<p>{e(intro)}</p>' if intro else '') + rep.table_html() + ''.join(figs))
     (folder/'report.html').write_text(page)
     return folder/'report.html'

@@ -150,3 +150,79 @@ def test_dashboard_updates_live_in_jupyterlab(tmp_path):
     assert len(dgl['img']) >= 3, f"the sample image changed {len(dgl['img']) - 1} times"
     assert len(dgl['logits']) >= 3, f"the logit histograms changed {len(dgl['logits']) - 1} times"
     assert stages[:1] == ['1'] and '2' in stages, f"stage labels seen: {dgl['stage']}"
+
+
+# ---- the report of a run, as a reader sees it ------------------------------------------------------------------
+# Python reprs that must never reach a reader: dicts, lists of floats, numpy/torch values, objects, NaN.
+REPRS = [r"\{'", r"\['", r"'\]", r'\bnp\.\w+\(', r'\btensor\(', r'\barray\(', r'object at 0x', r'\bEvalResult\b',
+         r'\bnan\b', r'\bNone\b', r'\d\.\d+e\+\d\d', r'\d\.\d{5,}']   # (large numbers print with separators, not 1.862e+04)
+
+@pytest.fixture(scope='module')
+def report_page(tmp_path_factory):
+    "A report written by `dglkit.report.write_report` as the demo writes it: a teacher, four students, grids, curves, logits"
+    import torch
+    from dglkit.models import DCGANGenerator, DCGANDiscriminator
+    from dglkit.metrics import EvalResult
+    from dglkit.report import compression_report, write_report, logit_samples, metric_note
+    from dglkit.callbacks import image_grid
+    d = tmp_path_factory.mktemp('report')
+    torch.manual_seed(0)
+    tG = DCGANGenerator(nz=32, ngf=32, res=32, nc=1)
+    st = {m: DCGANGenerator(nz=32, ngf=32, res=32, nc=1, width=0.25) for m in ('vanilla', 'dgl', 'kd', 'dgl_kd')}
+    meta = dict(n_fake=500, n_real=5000, reference='MNIST (5,000 digits)', extractor='mnist-lenet')
+    labels = dict(fid='FID (MNIST-LeNet)', kid='KID (MNIST-LeNet)', kid_std='KID std (MNIST-LeNet)')
+    tm = EvalResult(fid=193.46, kid=18620.4, kid_std=37.4, labels=labels, meta=meta)
+    mets = {'teacher': tm, 'vanilla': dict(fid=2201.3, kid=2493.), 'dgl': dict(fid=[1364., 1100., 1500.], kid=[686., 700., 650.]),
+            'kd': dict(fid={'mean': 1480., 'ci95': 120., 'n': 3}), 'dgl_kd': dict(fid=0.000123, kid=1.5)}
+    rep = compression_report(tG, st, mets, batch_sizes=(1, 64), warmup=1, repeats=5)
+    D = DCGANDiscriminator(ndf=8, res=32, nc=1)
+    real = torch.rand(64, 1, 32, 32) * 2 - 1
+    rows = [dict(step=s, d_real=.7 - s / 1e3, d_fake=.6, g_adv=.8 + s / 1e3, teacher=.1 * (s > 50), kd=.2, fid=300. - s if s % 50 == 0 else None)
+            for s in range(10, 110, 10)]
+    z = torch.randn(36, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad(): grids = {n: image_grid(G.eval()(z)) for n, G in [('teacher', tG), *st.items()]}
+    intro = f'The teacher compressed to width ×0.25, one student per mode. Metrics: {metric_note(tm)}.'
+    page = write_report(d, rep, 'DGL compression of the MNIST DCGAN teacher', intro, grids=grids, runs={m: rows for m in st},
+                        logits={m: logit_samples(G, D, D, real, n=64) for m, G in st.items()})
+    return page
+
+OVERFLOW = """() => {
+  const w = document.documentElement.clientWidth, out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > w + 1) out.push(el.tagName + (el.className ? '.' + el.className : '') + ' ' + Math.round(r.right));
+  }
+  const imgs = [...document.images].map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0]);
+  return {scroll: document.documentElement.scrollWidth, width: w, out: out.slice(0, 10), imgs,
+          text: document.body.innerText, best: document.querySelectorAll('td.best').length,
+          tables: [...document.querySelectorAll('table')].map(t => [...t.querySelectorAll('th')].map(h => h.textContent))};
+}"""
+
+def test_report_reads_at_1000px(report_page):
+    import re
+    exe = chromium_path()
+    if exe is None: pytest.skip('Chromium is not installed and apt-get could not install it')
+    from playwright.sync_api import sync_playwright
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            res = {}
+            for w in (1000, 1400):
+                page = b.new_page(viewport=dict(width=w, height=900))
+                page.goto(report_page.as_uri()); page.wait_for_load_state('load')
+                res[w] = page.evaluate(OVERFLOW)
+                page.screenshot(path=str(ARTIFACTS/f'report-{w}.png'), full_page=True)
+                page.close()
+        finally: b.close()
+    for w, r in res.items():
+        assert r['scroll'] <= r['width'], f'{w} px: the page scrolls sideways ({r["scroll"]} > {r["width"]}): {r["out"]}'
+        assert not r['out'], f'{w} px: elements past the right edge: {r["out"]}'
+        assert r['imgs'] and all(ok for _, ok in r['imgs']), f'images that did not load: {r["imgs"]}'
+    r = res[1000]
+    bad = [m.group(0) for pat in REPRS for m in re.finditer(pat, r['text'])]
+    assert not bad, f'Python reprs in the report text: {bad}'
+    heads = r['tables']
+    assert [h for h in heads if 'FID (MNIST-LeNet)' in h] == [['model', 'FID (MNIST-LeNet)', 'KID (MNIST-LeNet)']], heads  # one column per metric
+    assert '18,600' in r['text'] and '2,490' in r['text'] and '1.23e-04' in r['text'] and '±' in r['text']
+    assert r['best'] >= 4 and len(r['imgs']) == 5 + 2
