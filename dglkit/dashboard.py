@@ -16,8 +16,9 @@ from fastai.callback.core import Callback
 from .callbacks import SampleGrid
 
 # %% auto #0
-__all__ = ['LOGIT_SERIES', 'TERM_COLORS', 'NOT_TERMS', 'PANELS', 'logit_label', 'logit_bins', 'is_eval_key', 'HistorySeries',
-           'downsample', 'logit_traces', 'loss_traces', 'switch_shapes', 'eval_titles', 'dashboard_figure',
+__all__ = ['LOGIT_SERIES', 'TERM_COLORS', 'NOT_TERMS', 'PANEL_PX', 'LEGEND_PX', 'PANEL_AXES', 'PANEL_LEGEND', 'PANEL_TITLES',
+           'FIG_WIDTH', 'logit_label', 'logit_bins', 'is_eval_key', 'HistorySeries', 'downsample', 'logit_traces',
+           'loss_traces', 'panels_with_data', 'switch_shapes', 'eval_titles', 'panel_layout', 'dashboard_figure',
            'fmt_duration', 'header_html', 'grid_png', 'dashboard_html', 'dashboard_png', 'export_dashboard',
            'live_frontend', 'Dashboard']
 
@@ -100,7 +101,7 @@ def downsample(x:np.ndarray, y:np.ndarray, # a curve
     edges = np.linspace(0, n, max_points + 1).astype(int)
     return np.add.reduceat(x, edges[:-1]) / np.diff(edges), np.add.reduceat(y, edges[:-1]) / np.diff(edges)
 
-# %% ../nbs/08_dashboard.ipynb #01f2003e
+# %% ../nbs/08_dashboard.ipynb #94beae8f
 def logit_traces(logits:dict, # {series key: logits}, keys of `LOGIT_SERIES`
                  bins:int=40 # number of histogram bins
                 )->list:
@@ -127,15 +128,29 @@ def loss_traces(hs:HistorySeries, # the run's history
                               xaxis='x3', yaxis='y3' if i == 0 else 'y4', legend='legend3'))
     return out
 
-PANELS = dict(logits=(0.66, 1.), losses=(0.2, 0.54), evals=(0., 0.12))  # vertical extent of each panel
+PANEL_PX = dict(logits=165, losses=145, evals=95)   # plot height of each panel, in pixels
+LEGEND_PX = dict(logits=62, losses=44, evals=44)   # the band above a panel: its title and its legend (wrapping)
+PANEL_AXES = dict(logits=('xaxis', 'yaxis'), losses=('xaxis2', 'yaxis2'), evals=('xaxis3', 'yaxis3', 'yaxis4'))
+PANEL_LEGEND = dict(logits='legend', losses='legend2', evals='legend3')
+PANEL_TITLES = dict(logits='Discriminator logits', losses='Loss terms', evals='FID / KID')
+FIG_WIDTH = 560   # fits JupyterLab at 1000 px with the file browser open (the sample grid wraps above it there)
 
-def switch_shapes(step:float|None # the first stage-2 step in the history (None: still stage 1)
+def panels_with_data(logits:dict, # {series key: logits}
+                     hs:HistorySeries # the run's history
+                    )->tuple:
+    "The panels that have something to show, top to bottom: 'logits', 'losses', 'evals'"
+    has = dict(logits=any(len(_as_np(v)) for v in logits.values()), losses=bool(hs.terms()), evals=bool(hs.evals()))
+    return tuple(k for k, v in has.items() if v)
+
+def switch_shapes(step:float|None, # the first stage-2 step in the history (None: still stage 1)
+                  panels:tuple=('logits', 'losses', 'evals') # the panels shown
                  )->list:
-    "The threshold 0 in the logit panel, and the stage switch as a dotted line in the loss and FID panels"
+    "The threshold 0 in the logit panel, and the stage switch as a dotted line in the loss and FID panels (those shown)"
     line = lambda **kw: dict(type='line', x0=kw['x0'], x1=kw['x0'], y0=0, y1=1, xref=kw['xref'], yref=kw['yref'], line=kw['line'])
-    out = [line(x0=0, xref='x', yref='y domain', line=dict(dash='dash', color='black'))]
+    out = [line(x0=0, xref='x', yref='y domain', line=dict(dash='dash', color='black'))] if 'logits' in panels else []
     if step is not None:
-        out += [line(x0=step, xref=x, yref=f'{y} domain', line=dict(dash='dot', color='gray')) for x, y in (('x2', 'y2'), ('x3', 'y3'))]
+        out += [line(x0=step, xref=x, yref=f'{y} domain', line=dict(dash='dot', color='gray'))
+                for p, x, y in (('losses', 'x2', 'y2'), ('evals', 'x3', 'y3')) if p in panels]
     return out
 
 def eval_titles(hs:HistorySeries)->tuple:
@@ -143,26 +158,49 @@ def eval_titles(hs:HistorySeries)->tuple:
     ks = hs.evals() or ['fid']
     return ks[0].upper(), ', '.join(k.upper() for k in ks[1:])
 
+def panel_layout(panels:tuple, # the panels to show (`panels_with_data`)
+                 hs:HistorySeries, # the run's history (stage switch, metric names)
+                 width:int=FIG_WIDTH # figure width in pixels
+                )->dict:
+    "Layout of the figure for these panels: stacked, each with its title and a wrapping legend above it; the others hidden"
+    m = dict(l=55, r=45 if 'evals' in panels and eval_titles(hs)[1] else 15, t=8, b=40)
+    height = m['t'] + m['b'] + sum(PANEL_PX[p] + LEGEND_PX[p] for p in panels) + 36 * max(len(panels) - 1, 0) if panels else 70
+    lay, y = dict(height=height, width=width, margin=m), height - m['t']   # y: pixels from the bottom of the figure
+    frac = lambda px: (px - m['b']) / max(height - m['t'] - m['b'], 1)
+    for p in PANEL_PX:
+        shown = p in panels
+        lay[PANEL_LEGEND[p]] = dict(visible=shown)
+        for ax in PANEL_AXES[p]: lay[ax] = dict(visible=shown)
+        if not shown: continue
+        top, y = y - LEGEND_PX[p], y - LEGEND_PX[p] - PANEL_PX[p]
+        for ax in PANEL_AXES[p][1:2]: lay[ax]['domain'] = [max(frac(y), 0.), min(frac(top), 1.)]
+        lay[PANEL_LEGEND[p]].update(x=0, xanchor='left', y=min(frac(top), 1.) + 0.004, yanchor='bottom', orientation='h',
+                                    font=dict(size=10), itemwidth=30, title=dict(text=f'<b>{PANEL_TITLES[p]}</b>', side='top'))
+        y -= 36
+    lay['xaxis3']['title'] = dict(text='step', standoff=4); lay['xaxis2']['title'] = dict(text='step' if 'evals' not in panels else '', standoff=4)
+    t3, t4 = eval_titles(hs)
+    lay['yaxis3']['title'], lay['yaxis4']['title'] = t3, t4
+    lay['yaxis4']['visible'] = 'evals' in panels and bool(t4)
+    lay['shapes'] = switch_shapes(hs.switch_step, panels)
+    lay['annotations'] = [dict(text='waiting for the first training step…', x=0.5, y=0.5, xref='paper', yref='paper',
+                               showarrow=False, font=dict(size=13, color='gray'), visible=not panels)]  # one, shown or not: live updates
+    return lay
+
 def dashboard_figure(logits:dict, # {series key: logits}
                      hs:HistorySeries, # the run's history
                      bins:int=40, # histogram bins
                      max_points:int=400, # points per loss curve at most
-                     width:int=800, height:int=620 # size in pixels
+                     width:int=FIG_WIDTH # width in pixels (the height follows from the panels shown)
                     ):
-    "The dashboard's plotly figure: logit histograms (threshold 0 dashed), loss terms and FID/KID (stage switch dotted)"
+    "The dashboard's plotly figure: logit histograms (threshold 0 dashed), loss terms and FID/KID (stage switch dotted), each panel only when it has data"
     import plotly.graph_objects as go
     fig = go.Figure(logit_traces(logits, bins) + loss_traces(hs, max_points))
-    title = lambda text, y: dict(text=f'<b>{text}</b>', x=0.5, y=y, xref='paper', yref='paper', showarrow=False, yanchor='bottom')
-    legend = lambda y: dict(x=1.07, y=y, yanchor='top', font=dict(size=10))
-    (l0, l1), (m0, m1), (e0, e1) = PANELS.values()
     fig.update_layout(
-        width=width, height=height, margin=dict(l=55, r=200, t=30, b=35), template='plotly_white', barmode='overlay',
-        xaxis=dict(anchor='y', title=dict(text='logit (> 0: judged real)', standoff=4)), yaxis=dict(domain=[l0, l1], title='share'),
-        xaxis2=dict(anchor='y2'), yaxis2=dict(domain=[m0, m1], title='loss'),
-        xaxis3=dict(anchor='y3', matches='x2', title=dict(text='step', standoff=4)), yaxis3=dict(domain=[e0, e1], title=eval_titles(hs)[0]),
-        yaxis4=dict(overlaying='y3', side='right', showgrid=False, title=eval_titles(hs)[1]),
-        legend=legend(l1), legend2=legend(m1), legend3=legend(e1), shapes=switch_shapes(hs.switch_step),
-        annotations=[title('Discriminator logits', l1), title('Loss terms', m1), title('FID / KID', e1)])
+        template='plotly_white', barmode='overlay',
+        xaxis=dict(anchor='y', title=dict(text='logit (> 0: judged real)', standoff=4)), yaxis=dict(title='share'),
+        xaxis2=dict(anchor='y2'), yaxis2=dict(title='loss'), xaxis3=dict(anchor='y3', matches='x2'),
+        yaxis4=dict(overlaying='y3', side='right', showgrid=False))
+    fig.update_layout(panel_layout(panels_with_data(logits, hs), hs, width))
     return fig
 
 # %% ../nbs/08_dashboard.ipynb #7840e30b
@@ -182,7 +220,7 @@ def header_html(snap:dict # a snapshot (see `Dashboard.snapshot`)
             f'step {f("dgl-step", snap["step"])}/{n} · {f("dgl-ips", "–" if ips is None else f"{ips:,.0f}")} img/s · '
             f'{f("dgl-eta", fmt_duration(snap.get("eta_s")))} left</div>')
 
-# %% ../nbs/08_dashboard.ipynb #e87b865a
+# %% ../nbs/08_dashboard.ipynb #f6aa51db
 def grid_png(grid:torch.Tensor # uint8 C×H×W (C = 1 or 3)
             )->bytes:
     "PNG bytes of an image grid"
@@ -204,9 +242,9 @@ def dashboard_html(snap:dict, # a snapshot (see `Dashboard.snapshot`)
     from plotly.offline import get_plotlyjs
     js = f'<script>{get_plotlyjs()}</script>' if plotlyjs == 'inline' else f'<script src="{plotlyjs}"></script>'
     img = '' if snap.get('grid') is None else \
-        f'<img class="dgl-samples" width="240" style="image-rendering:pixelated" src="data:image/png;base64,{base64.b64encode(grid_png(snap["grid"])).decode()}">'
+        f'<img class="dgl-samples" width="220" style="image-rendering:pixelated" src="data:image/png;base64,{base64.b64encode(grid_png(snap["grid"])).decode()}">'
     return (f'<!doctype html><html><head><meta charset="utf-8"><title>dglkit dashboard, step {snap["step"]}</title>{js}</head>'
-            f'<body>{header_html(snap)}<div style="display:flex;align-items:center;gap:12px">{img}'
+            f'<body>{header_html(snap)}<div style="display:flex;flex-wrap:wrap;align-items:flex-start;gap:12px">{img}'
             f'{fig.to_html(full_html=False, include_plotlyjs=False)}</div></body></html>')
 
 def dashboard_png(snap:dict, # a snapshot (see `Dashboard.snapshot`)
@@ -271,7 +309,7 @@ def live_frontend()->bool:
     sh = get_ipython()
     return sh is not None and type(sh).__name__ == 'ZMQInteractiveShell'
 
-# %% ../nbs/08_dashboard.ipynb #56cf46f9
+# %% ../nbs/08_dashboard.ipynb #e40d1017
 class Dashboard(Callback):
     "A live dashboard of a (DGL) GAN run in Jupyter; static HTML/PNG in `path/dashboard` elsewhere"
     order = 80
@@ -283,7 +321,8 @@ class Dashboard(Callback):
                  static:bool|None=None, # write `path/dashboard/dashboard.{html,png}` at refreshes (None: when not live)
                  bins:int=40, # histogram bins
                  max_logits:int=512, # logits per series at most
-                 max_points:int=400 # points per loss curve at most
+                 max_points:int=400, # points per loss curve at most
+                 freeze:bool=True # at the end of `fit`, replace the live widgets by a static image (a saved notebook then shows it)
                 ):
         if every < 1: raise ValueError(f'every must be >= 1 (iterations between refreshes), got {every}')
         if budget is not None and not 0 < budget <= 1: raise ValueError(f'budget must be in (0, 1] (a fraction of training time), got {budget}')
@@ -314,7 +353,11 @@ class Dashboard(Callback):
         self._safe_refresh()
 
     def after_fit(self):
-        if getattr(self, 'active', False) and self.snap['step'] != self.learn.step: self._safe_refresh()
+        if not getattr(self, 'active', False): return
+        if self.snap['step'] != self.learn.step: self._safe_refresh()
+        if self.is_live and self.freeze:
+            try: self.freeze_view()
+            except Exception as e: warnings.warn(f'Dashboard: could not replace the live view by a static image: {type(e).__name__}: {e}')
 
     def over_budget(self)->bool:
         "Would one more refresh (costing what the last one did) take the dashboard's share of the time over `budget`?"
@@ -390,24 +433,38 @@ class Dashboard(Callback):
         import ipywidgets as W, plotly.graph_objects as go
         from IPython.display import display
         hdr = W.HTML(header_html(dict(stage='–', lam=None, step=0, n_steps=None)))
-        img = W.Image(format='png', layout=W.Layout(width='240px', min_width='240px'))
+        img = W.Image(format='png', layout=W.Layout(width='220px', min_width='220px'))
         fig = go.FigureWidget(dashboard_figure({}, HistorySeries(), self.bins, self.max_points))
         for w, c in [(hdr, 'dgl-head'), (img, 'dgl-samples'), (fig, 'dgl-figure')]: w.add_class(c)
-        self.widgets = dict(header=hdr, samples=img, figure=fig)
-        self.box = W.VBox([hdr, W.HBox([img, fig], layout=W.Layout(align_items='center'))])
+        self.widgets, self.panels = dict(header=hdr, samples=img, figure=fig), ()
+        # the sample grid beside the figure where there is room, above it where there is not (1000 px, file browser open)
+        self.box = W.VBox([hdr, W.HBox([img, fig], layout=W.Layout(align_items='flex-start', flex_flow='row wrap', grid_gap='8px'))])
+        self.box.add_class('dgl-dashboard')
         from IPython import get_ipython
-        if get_ipython() is not None: display(self.box)   # (live=True in a plain script: widgets without a view)
+        self.handle = display(self.box, display_id=True) if get_ipython() is not None else None  # (live=True in a plain script: widgets without a view)
 
     def _update_widgets(self):
         w, s = self.widgets, self.snap
         w['header'].value = header_html(s)
         w['samples'].value = grid_png(s['grid'])
         fig = w['figure']
-        _sync_traces(fig, logit_traces(s['logits'], self.bins) + loss_traces(self.hs, self.max_points))
-        if len(fig.layout.shapes) != len(shapes := switch_shapes(self.hs.switch_step)): fig.layout.shapes = shapes
-        t3, t4 = eval_titles(self.hs)
-        if (fig.layout.yaxis3.title.text, fig.layout.yaxis4.title.text or '') != (t3, t4):
-            fig.layout.yaxis3.title.text, fig.layout.yaxis4.title.text = t3, t4
+        panels = panels_with_data(s['logits'], self.hs)
+        with fig.batch_update():
+            _sync_traces(fig, logit_traces(s['logits'], self.bins) + loss_traces(self.hs, self.max_points))
+            key = (panels, self.hs.switch_step, eval_titles(self.hs))
+            if key != getattr(self, '_layout_key', None):   # a panel appeared, the stage switched or a metric was added
+                fig.update_layout(panel_layout(panels, self.hs, fig.layout.width or FIG_WIDTH)); self._layout_key = key
+        self.panels = panels
+
+    def freeze_view(self):
+        "Replace the live widgets in the notebook by a static image of the last state (what a saved notebook shows when reopened)"
+        h = getattr(self, 'handle', None)
+        if h is None or getattr(self, 'snap', None) is None: return False
+        from IPython.display import Image
+        h.update(Image(data=dashboard_png(self.snap, self.hs, self.bins, self.max_points), format='png',
+                       metadata={'dglkit': 'dashboard', 'step': self.snap['step']}))
+        self.handle = None
+        return True
 
 def _sync_traces(fw, traces:list):
     "Copy the data of `traces` into the FigureWidget `fw` (matched by `meta`, the series key), adding traces it does not have yet"
