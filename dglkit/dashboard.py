@@ -20,7 +20,7 @@ __all__ = ['LOGIT_SERIES', 'TERM_COLORS', 'NOT_TERMS', 'PANEL_PX', 'LEGEND_PX', 
            'FIG_WIDTH', 'logit_label', 'logit_bins', 'is_eval_key', 'HistorySeries', 'downsample', 'logit_traces',
            'loss_traces', 'panels_with_data', 'switch_shapes', 'eval_titles', 'panel_layout', 'dashboard_figure',
            'fmt_duration', 'header_html', 'grid_png', 'dashboard_html', 'dashboard_png', 'export_dashboard',
-           'live_frontend', 'Dashboard']
+           'live_frontend', 'current_logits', 'Dashboard']
 
 # %% ../nbs/08_dashboard.ipynb #1d54bf29
 LOGIT_SERIES = {'student_real': ('student D on real', '#1f77b4'), 'student_fake': ('student D on fake', '#ff7f0e'),
@@ -309,7 +309,24 @@ def live_frontend()->bool:
     sh = get_ipython()
     return sh is not None and type(sh).__name__ == 'ZMQInteractiveShell'
 
-# %% ../nbs/08_dashboard.ipynb #e40d1017
+# %% ../nbs/08_dashboard.ipynb #4b91b7b9
+@torch.no_grad()
+def current_logits(learn, # a `DGLLearner` after at least one step
+                   m:int=512 # logits per series at most
+                  )->dict:
+    "The student D's logits on the last real chunk and its fakes (as the learner recorded them) and the teacher's on the same real chunk and on the G step's fakes (numpy)"
+    l = learn
+    out = {k: _as_np(getattr(l, a, None))[:m] for k, a in [('student_real', 'd_real_logits'), ('student_fake', 'd_fake_logits')]}
+    t = getattr(l, 'dgl_teacher', None)
+    real, fake = getattr(l, 'real', None), getattr(l, 'fake', None)
+    if t is None or real is None or fake is None: return out
+    yr, yf = getattr(l, 'y_real', None), getattr(l, 'y_fake', None)
+    out['teacher_real'] = _as_np(t.judge(real[:m], None if yr is None else yr[:m]))
+    tf = getattr(l, 'teacher_fake_logits', None)
+    if l.lam == 0 or tf is None: tf = t.judge(fake[:m].detach(), None if yf is None else yf[:m])
+    out['teacher_fake'] = _as_np(tf)[:m]
+    return out
+
 class Dashboard(Callback):
     "A live dashboard of a (DGL) GAN run in Jupyter; static HTML/PNG in `path/dashboard` elsewhere"
     order = 80
@@ -381,20 +398,9 @@ class Dashboard(Callback):
             self.eta_s = max(0, (l.n_steps or l.step) - l.step) / steps_s
             self.t_last, self.step_last = now, l.step
 
-    @torch.no_grad()
     def logits(self)->dict:
         "The current logits of the student and teacher discriminators (numpy arrays)"
-        l, m = self.learn, self.max_logits
-        out = {k: _as_np(getattr(l, a, None))[:m] for k, a in [('student_real', 'd_real_logits'), ('student_fake', 'd_fake_logits')]}
-        t = getattr(l, 'dgl_teacher', None)
-        real, fake = getattr(l, 'real', None), getattr(l, 'fake', None)
-        if t is None or real is None or fake is None: return out
-        yr, yf = getattr(l, 'y_real', None), getattr(l, 'y_fake', None)
-        out['teacher_real'] = _as_np(t.judge(real[:m], None if yr is None else yr[:m]))
-        tf = getattr(l, 'teacher_fake_logits', None)
-        if l.lam == 0 or tf is None: tf = t.judge(fake[:m].detach(), None if yf is None else yf[:m])
-        out['teacher_fake'] = _as_np(tf)[:m]
-        return out
+        return current_logits(self.learn, self.max_logits)
 
     def snapshot(self)->dict:
         "What the dashboard shows now: counters, rates, the sample grid and the logits"
