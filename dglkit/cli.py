@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 from fastcore.script import anno_parser, bool_arg
 from .config import ConfigError, load_config
+from .export_cli import export
 
 # %% auto #0
 __all__ = ['Overrides', 'COMMANDS', 'dotted_to_set', 'train', 'compress', 'config', 'load_target', 'evaluate', 'truncated_normal',
@@ -97,6 +98,7 @@ def load_target(target:str|Path, # a run folder or a GAN / checkpoint file
         fn = t/names[which]
         if not fn.exists(): raise ConfigError('target', f'{fn} does not exist (an unfinished run? try --which latest)')
     else: fn = t
+    if fn.suffix == '.safetensors': from dglkit.export import load_safetensors as load_gan  # `dglkit export --to safetensors`
     G, D, meta = load_gan(fn, ema=ema)
     cfg = meta.get('config')
     if cfg is None and (run_dir/'config.yaml').exists(): cfg = yaml.safe_load((run_dir/'config.yaml').read_text())
@@ -217,7 +219,7 @@ def sample(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
     return 0
 
 # %% ../nbs/09a_cli.ipynb #63fe6801
-COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config)
+COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config, export=export)
 
 def command_parser(name:str):
     "The argparse parser of subcommand `name` (from the function's signature and docments)"
