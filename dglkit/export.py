@@ -20,8 +20,8 @@ from .biggan import BigGANGenerator, BigGANDiscriminator
 # %% auto #0
 __all__ = ['ONNX_OPSET', 'EXPORT_VIEWS', 'SAFETENSORS_FORMAT', 'ExportView', 'DCGANGeneratorView', 'BigGANGeneratorView',
            'DCGANDiscriminatorView', 'BigGANDiscriminatorView', 'StyleGAN2DiscriminatorView', 'StyleGAN2GeneratorView',
-           'PlainView', 'export_view', 'export_onnx', 'onnx_session', 'onnx_metadata', 'OnnxModel', 'save_safetensors',
-           'load_safetensors']
+           'PlainView', 'export_view', 'timing_view', 'export_onnx', 'onnx_session', 'onnx_metadata', 'OnnxModel',
+           'save_safetensors', 'load_safetensors']
 
 # %% ../nbs/14_export.ipynb #3d45a959
 ONNX_OPSET = 18
@@ -169,7 +169,13 @@ def export_view(model:nn.Module, # a generator or discriminator
     if cls is None: return PlainView(model, 'generator' if hasattr(model, 'nz') else 'discriminator')
     return cls(model, **kw)
 
-# %% ../nbs/14_export.ipynb #6ff36bc8
+# %% ../nbs/14_export.ipynb #cc2e51e4
+def timing_view(model:nn.Module # a generator
+               )->ExportView:
+    "The view whose inputs are `dglkit.report.generator_inputs(model)`: for StyleGAN2, fixed noise and no ψ input"
+    return export_view(model, truncation=1) if isinstance(model, StyleGAN2Generator) else export_view(model)
+
+# %% ../nbs/14_export.ipynb #60cf6e93
 def _need(mod:str):
     import importlib
     try: return importlib.import_module(mod)
@@ -202,7 +208,7 @@ def export_onnx(model:nn.Module, # a generator or discriminator (or an `ExportVi
     b = torch.export.Dim('b', min=1) * k if k > 1 else torch.export.Dim('batch', min=1)
     batched = {n: {0: b} for n in view.input_names if n != 'psi'}
     shapes = tuple(batched.get(n) for n in view.input_names)
-    if view.varargs: shapes = (shapes[0], shapes[1:])
+    if view.varargs and len(shapes) > 1: shapes = (shapes[0], shapes[1:])
     fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
@@ -257,7 +263,7 @@ def onnx_metadata(fn:str|Path)->dict:
     sess = onnx_session(fn, threads=1, optimization='none')
     return {k[7:]: json.loads(v) for k, v in sess.get_modelmeta().custom_metadata_map.items() if k.startswith('dglkit.')}
 
-# %% ../nbs/14_export.ipynb #57fc5ebd
+# %% ../nbs/14_export.ipynb #d7abd3e1
 class OnnxModel:
     "An exported model in ONNX Runtime, called like the PyTorch one: `OnnxModel(G)(z)` or `OnnxModel('G.onnx')(z, y)`"
     def __init__(self, src, # an .onnx file, or a model to export (to a temporary file)
@@ -281,7 +287,7 @@ class OnnxModel:
     def run(self, feeds:dict): return self.session.run(None, feeds)[0]
     def __call__(self, *inputs)->torch.Tensor: return torch.from_numpy(self.run(self.feeds(*inputs)))
 
-# %% ../nbs/14_export.ipynb #a39938db
+# %% ../nbs/14_export.ipynb #4aac63ce
 SAFETENSORS_FORMAT = 'dglkit-gan-safetensors-v1'
 
 def _jsonable(v):
