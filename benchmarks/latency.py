@@ -23,7 +23,7 @@ the backend with the fastest student.
     .venv/bin/python benchmarks/latency.py --backends eager onnx compile           # torch.compile too (slow to compile)
 
 Writes benchmarks/results/latency.json."""
-import argparse, json, platform, statistics, sys, time, warnings
+import argparse, json, os, platform, statistics, sys, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,12 +54,14 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--pairs', nargs='+', default=['dcgan', 'stylegan2'], choices=['dcgan', 'stylegan2'])
     ap.add_argument('--backends', nargs='+', default=['eager', 'channels_last', 'onnx'], help='DCGAN backends (dglkit.report.LATENCY_BACKENDS)')
-    ap.add_argument('--sg-backends', nargs='+', default=['eager', 'onnx'], help='StyleGAN2 backends (its convs are functional: channels-last changes nothing)')
+    ap.add_argument('--sg-backends', nargs='+', default=['eager', 'eager-unfused', 'onnx'],
+                    help="StyleGAN2 backends; 'eager-unfused': PyTorch running the export view (modulated convs unfused, fixed noise), "
+                         'as the ONNX graph does (its convs are functional: channels-last changes nothing)')
     ap.add_argument('--threads', type=int, nargs='+', default=[1], help='CPU thread counts to run (each a full set of measurements)')
     ap.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 64], help='DCGAN batch sizes')
     ap.add_argument('--sg-batch-sizes', type=int, nargs='+', default=[1, 16], help='StyleGAN2 batch sizes')
     ap.add_argument('--warmup', type=int, default=10, help='DCGAN untimed passes per model and batch size')
-    ap.add_argument('--repeats', type=int, default=60, help='DCGAN timed rounds')
+    ap.add_argument('--repeats', type=int, default=100, help='DCGAN timed rounds')
     ap.add_argument('--sg-warmup', type=int, default=1)
     ap.add_argument('--sg-repeats', type=int, default=4)
     ap.add_argument('--out', default=str(ROOT/'benchmarks'/'results'/'latency.json'))
@@ -70,9 +72,9 @@ def main(argv=None):
     from dglkit.report import measure_latency, count_macs, generator_inputs, device_name, MAC_CONVENTION
     from dglkit.core import num_params
     t0 = time.perf_counter()
-    res = dict(benchmark='latency', device='cpu', device_name=device_name('cpu'), cpu_count=__import__('os').cpu_count(),
+    res = dict(benchmark='latency', device='cpu', device_name=device_name('cpu'), cpu_count=os.cpu_count(),
                torch=torch.__version__, onnxruntime=onnxruntime.__version__, python=platform.python_version(),
-               mac_convention=MAC_CONVENTION, threads=a.threads, pairs={})
+               mac_convention=MAC_CONVENTION, threads=a.threads, load_average_start=os.getloadavg(), pairs={})
     for name, p in pairs(a.pairs).items():
         T, S = p['teacher'], p['student']
         mt, ms = count_macs(T, *generator_inputs(T)), count_macs(S, *generator_inputs(S))
@@ -86,7 +88,11 @@ def main(argv=None):
         for th in a.threads:
             for be in backends:
                 t1 = time.perf_counter()
-                try: r = measure_latency({'teacher': T, 'student': S}, bss, 'cpu', warm, reps, backend=be, threads=th)
+                ms_ = {'teacher': T, 'student': S}
+                if be == 'eager-unfused':
+                    from dglkit.export import timing_view
+                    ms_ = {k: timing_view(m) for k, m in ms_.items()}
+                try: r = measure_latency(ms_, bss, 'cpu', warm, reps, backend=be.replace('-unfused', ''), threads=th)
                 except Exception as e:
                     print(f'{name} {be} threads={th}: failed: {str(e)[:300]}', file=sys.stderr)
                     entry['results'].append(dict(backend=be, threads=th, error=str(e)[:1000])); continue
@@ -115,9 +121,10 @@ def main(argv=None):
                                                                   speedup_vs_mac_ratio=b['speedup_vs_mac_ratio'],
                                                                   student_ms=b['student']['median_ms'], teacher_ms=b['teacher']['median_ms'])
         res['pairs'][name] = entry
-    res['seconds'] = time.perf_counter() - t0
+    res['seconds'], res['load_average_end'] = time.perf_counter() - t0, os.getloadavg()
 
-    print(f"\nTeacher vs student on {res['device_name']}, paired speed-up = median over interleaved rounds of teacher/student time [IQR]")
+    print(f"\nLoad average (1, 5, 15 min) at the start {res['load_average_start']}, at the end {res['load_average_end']}")
+    print(f"Teacher vs student on {res['device_name']}, paired speed-up = median over interleaved rounds of teacher/student time [IQR]")
     hdr = f"{'pair':<10} {'backend':<13} {'thr':>3} {'bs':>4} {'teacher ms':>11} {'student ms':>11} {'speed-up':>9} {'IQR':>13} {'of mins':>8} {'MAC ratio':>9} {'÷ MACs':>7}"
     print(hdr); print('-' * len(hdr))
     for name, e in res['pairs'].items():

@@ -23,7 +23,7 @@ __all__ = ['ONNX_OPSET', 'EXPORT_VIEWS', 'SAFETENSORS_FORMAT', 'ExportView', 'DC
            'PlainView', 'export_view', 'timing_view', 'export_onnx', 'onnx_session', 'onnx_metadata', 'OnnxModel',
            'save_safetensors', 'load_safetensors']
 
-# %% ../nbs/14_export.ipynb #3d45a959
+# %% ../nbs/14_export.ipynb #84c6ee44
 ONNX_OPSET = 18
 
 class ExportView(nn.Module):
@@ -35,6 +35,10 @@ class ExportView(nn.Module):
         self.config = getattr(model, 'config', None)
     @property
     def conditional(self)->bool: return bool(getattr(self.model, 'n_classes', 0))
+    @property
+    def nz(self)->int: return self.model.nz  # (a generator's view can be timed like it: `dglkit.report.generator_inputs`)
+    @property
+    def n_classes(self)->int: return int(getattr(self.model, 'n_classes', 0) or 0)
     @property
     def input_names(self)->list: return ['z', 'y'] if self.conditional else ['z']
     @property
@@ -287,7 +291,7 @@ class OnnxModel:
     def run(self, feeds:dict): return self.session.run(None, feeds)[0]
     def __call__(self, *inputs)->torch.Tensor: return torch.from_numpy(self.run(self.feeds(*inputs)))
 
-# %% ../nbs/14_export.ipynb #4aac63ce
+# %% ../nbs/14_export.ipynb #1cbd7555
 SAFETENSORS_FORMAT = 'dglkit-gan-safetensors-v1'
 
 def _jsonable(v):
