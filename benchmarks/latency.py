@@ -70,11 +70,12 @@ def main(argv=None):
     warnings.filterwarnings('ignore')
     import torch, onnxruntime
     from dglkit.report import measure_latency, count_macs, generator_inputs, device_name, MAC_CONVENTION
+    from dglkit.stylegan2 import STYLEGAN2_MAC_CONVENTION
     from dglkit.core import num_params
     t0 = time.perf_counter()
     res = dict(benchmark='latency', device='cpu', device_name=device_name('cpu'), cpu_count=os.cpu_count(),
                torch=torch.__version__, onnxruntime=onnxruntime.__version__, python=platform.python_version(),
-               mac_convention=MAC_CONVENTION, threads=a.threads, load_average_start=os.getloadavg(), pairs={})
+               threads=a.threads, load_average_start=os.getloadavg(), pairs={})
     for name, p in pairs(a.pairs).items():
         T, S = p['teacher'], p['student']
         mt, ms = count_macs(T, *generator_inputs(T)), count_macs(S, *generator_inputs(S))
@@ -82,7 +83,8 @@ def main(argv=None):
         sg = name == 'stylegan2'
         bss, warm, reps, backends = ((a.sg_batch_sizes, a.sg_warmup, a.sg_repeats, a.sg_backends) if sg else
                                      (a.batch_sizes, a.warmup, a.repeats, a.backends))
-        entry = dict(description=p['desc'], teacher_params=num_params(T), student_params=num_params(S), teacher_macs=mt,
+        conv = STYLEGAN2_MAC_CONVENTION if name == 'stylegan2' else MAC_CONVENTION
+        entry = dict(description=p['desc'], mac_convention=conv, teacher_params=num_params(T), student_params=num_params(S), teacher_macs=mt,
                      student_macs=ms, mac_ratio=mt / ms, mac_ratio_transposed_at_input=mti / msi, batch_sizes=bss,
                      warmup=warm, repeats=reps, results=[])
         for th in a.threads:
@@ -133,7 +135,7 @@ def main(argv=None):
             print(f"{name:<10} {r['backend']:<13} {r['threads']:>3} {r['batch_size']:>4} {r['teacher']['median_ms']:>11.3f} {r['student']['median_ms']:>11.3f} "
                   f"{r['speedup']:>8.2f}x {'[%.2f, %.2f]' % (r['speedup_q1'], r['speedup_q3']):>13} {r['speedup_of_mins']:>7.2f}x {e['mac_ratio']:>9.2f} {r['speedup_vs_mac_ratio']:>7.0%}")
         for k, b in e['best'].items(): print(f"  best for {name} at {k}: {b['backend']} ({b['speedup']:.2f}x, {b['speedup_vs_mac_ratio']:.0%} of the MAC ratio)")
-    print(f'\n{MAC_CONVENTION}')
+    for name, e in res['pairs'].items(): print(f"\n{name}: {e['mac_convention']}")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
     print(f'wrote {a.out} ({res["seconds"]:.0f} s)')
