@@ -18,9 +18,9 @@ compared with the MAC ratio (teacher MACs / student MACs; the convention is writ
 at output resolution; `mac_ratio_transposed_at_input` is the other convention). "best" is, per pair and batch size,
 the backend with the fastest student.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/latency.py                       # both pairs, ~6 min on 1 thread
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/latency.py                       # both pairs, ~7 min on 1 quiet thread
     .venv/bin/python benchmarks/latency.py --pairs dcgan --threads 1 2             # thread-count sweep
-    .venv/bin/python benchmarks/latency.py --backends eager onnx compile           # torch.compile too (slow to compile)
+    .venv/bin/python benchmarks/latency.py --sg-backends eager onnx compile        # torch.compile for StyleGAN2 too (slow to compile)
 
 Writes benchmarks/results/latency.json."""
 import argparse, json, os, platform, statistics, sys, time, warnings
@@ -53,7 +53,8 @@ def pairs(names):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--pairs', nargs='+', default=['dcgan', 'stylegan2'], choices=['dcgan', 'stylegan2'])
-    ap.add_argument('--backends', nargs='+', default=['eager', 'channels_last', 'onnx'], help='DCGAN backends (dglkit.report.LATENCY_BACKENDS)')
+    ap.add_argument('--backends', nargs='+', default=['eager', 'channels_last', 'compile', 'onnx'],
+                    help='DCGAN backends (dglkit.report.LATENCY_BACKENDS; compile: about a minute of compilation)')
     ap.add_argument('--sg-backends', nargs='+', default=['eager', 'eager-unfused', 'onnx'],
                     help="StyleGAN2 backends; 'eager-unfused': PyTorch running the export view (modulated convs unfused, fixed noise), "
                          'as the ONNX graph does (its convs are functional: channels-last changes nothing)')

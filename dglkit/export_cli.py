@@ -12,7 +12,7 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['FORMATS', 'export']
 
-# %% ../nbs/14a_export_cli.ipynb #11e0b7fd
+# %% ../nbs/14a_export_cli.ipynb #6dbfc08c
 FORMATS = ('onnx', 'safetensors', 'rosinality', 'biggan-pytorch')
 
 def _default_out(target:Path, run_dir, to:str)->Path:
@@ -57,7 +57,8 @@ def export(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint, an e
         except ValueError as e: raise ConfigError('--noise/--truncation', str(e)) from None
         print(f'wrote {fn}: inputs {info["inputs"]} -> {info["outputs"]}, opset {opset}, dynamic batch'
               + f'; ONNX Runtime vs PyTorch max |diff| {info["max_abs_diff"]:.2g}'
-              + (f'; noise {info["noise"]}, truncation {info["truncation"]}' if sg2 else ''))
+              + (f'; noise {info["noise"]}, truncation {info["truncation"]}' if sg2 else '')
+              + (f' (w_avg: {info["w_avg"]})' if sg2 and info['w_avg'] else ''))
         if D is not None:
             dfn = fn.with_name(f'{fn.stem}-D.onnx') if out else fn.parent/'D.onnx'
             di = ex.export_onnx(D, dfn, opset, meta=dict(source=str(target), **pm))
