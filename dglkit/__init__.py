@@ -11,7 +11,7 @@ Modules:
 - `dglkit.demo`: The main job (`make demo`): load the kit's DCGAN teacher, build a quarter-width student, train it twice with the same seed and budget (vanilla GAN, then two-stage DGL from the teacher discriminator), evaluate all three and write a report folder.
 - `dglkit.engine`: `DGLLearner`: a fastai `Learner` that owns the loop, callbacks, recorder and progress bars, while the batch step (D step, lazy R1, G step) runs through one `accelerate.Accelerator`.
 - `dglkit.eval_callback`: `EvalDuringTraining`: every N steps, FID/KID of the EMA generator against a reference set, logged with the losses, with the best checkpoint kept.
-- `dglkit.export`: `dglkit export`: a generator (and optionally its discriminator) as ONNX with a dynamic batch, as safetensors with its config in the metadata, or in the original rosinality / BigGAN-PyTorch layouts.
+- `dglkit.export`: Ship a generator (and optionally its discriminator): ONNX with a dynamic batch, safetensors with its config in the header, or the original rosinality / BigGAN-PyTorch layouts; and its measured CPU latency.
 - `dglkit.export_cli`: The `dglkit export` command: a run's G_ema (and D) as ONNX, safetensors, or rosinality / BigGAN-PyTorch checkpoints.
 - `dglkit.losses`: Adversarial losses for G and D (non-saturating logistic, hinge, Wasserstein), the DGL teacher term (plain and gated) and the lazy R1 penalty.
 - `dglkit.metrics`: FID, KID, IS and precision/recall of a generator through torch-fidelity, in memory, with offline feature extractors and a real-statistics cache keyed by content.
