@@ -15,6 +15,8 @@ Modules:
 - `dglkit.demo`: The main job (`make demo`): the kit's DCGAN teacher is compressed into a quarter-width student once per mode (vanilla GAN, two-stage DGL, output distillation, DGL + distillation), with the same seed and budget, through the same recipe path as `dglkit compress`; then teacher and students are evaluated alike and one report is written.
 - `dglkit.engine`: `DGLLearner`: a fastai `Learner` that owns the loop, callbacks, recorder and progress bars, while the batch step (D step, lazy R1, G step) runs through one `accelerate.Accelerator`.
 - `dglkit.eval_callback`: `EvalDuringTraining`: every N steps, FID/KID of the EMA generator against a reference set, logged with the losses, with the best checkpoint kept.
+- `dglkit.export`: Ship a generator (and optionally its discriminator): ONNX with a dynamic batch, safetensors with its config in the header, or the original rosinality / BigGAN-PyTorch layouts; and its measured CPU latency.
+- `dglkit.export_cli`: The `dglkit export` command: a run's G_ema (and D) as ONNX, safetensors, or rosinality / BigGAN-PyTorch checkpoints.
 - `dglkit.extractors`: The feature extractors behind the kit's metrics: a small MNIST classifier shipped with the kit (offline FID/KID/IS for digits) and torch-fidelity's Inception, whose weights are never downloaded at run time.
 - `dglkit.losses`: Adversarial losses for G and D (non-saturating logistic, hinge, Wasserstein), the DGL teacher term (plain and gated) and the lazy R1 penalty.
 - `dglkit.metrics`: FID, KID, IS and precision/recall of a generator through torch-fidelity, in memory, with offline feature extractors and a real-statistics cache keyed by content.

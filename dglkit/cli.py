@@ -13,6 +13,7 @@ from typing import Annotated
 from fastcore.script import anno_parser, bool_arg
 from .config import ConfigError, load_config
 from .compare import compare
+from .export_cli import export
 
 # %% auto #0
 __all__ = ['Overrides', 'COMMANDS', 'dotted_to_set', 'train', 'compress', 'config', 'load_target', 'evaluate', 'truncated_normal',
@@ -98,8 +99,10 @@ def load_target(target:str|Path, # a run folder or a GAN / checkpoint file
         fn = t/names[which]
         if not fn.exists(): raise ConfigError('target', f'{fn} does not exist (an unfinished run? try --which latest)')
     else: fn = t
-    if fn.suffix.lower() == '.pkl': from dglkit.nvlabs import load_nvlabs as load_gan  # NVlabs network pickles (their code is not run)
-    G, D, meta = load_gan(fn, ema=ema)
+    from dglkit.nvlabs import load_nvlabs          # NVlabs network pickles (their code is not run)
+    from dglkit.export import load_safetensors     # `dglkit export --to safetensors`
+    loader = {'.pkl': load_nvlabs, '.safetensors': load_safetensors}.get(fn.suffix.lower(), load_gan)
+    G, D, meta = loader(fn, ema=ema)
     cfg = meta.get('config')
     if cfg is None and (run_dir/'config.yaml').exists(): cfg = yaml.safe_load((run_dir/'config.yaml').read_text())
     if not (run_dir/'config.yaml').exists() and not t.is_dir(): run_dir = None
@@ -219,7 +222,7 @@ def sample(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
     return 0
 
 # %% ../nbs/09a_cli.ipynb #63fe6801
-COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config, compare=compare)
+COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config, compare=compare, export=export)
 
 def command_parser(name:str):
     "The argparse parser of subcommand `name` (from the function's signature and docments)"

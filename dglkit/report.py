@@ -16,9 +16,9 @@ from fastcore.basics import listify
 from .core import num_params
 
 # %% auto #0
-__all__ = ['MAC_CONVENTION', 'METRIC_LABELS', 'LOWER_IS_BETTER', 'count_macs', 'generator_inputs', 'device_name',
-           'measure_latency', 'fmt_num', 'metric_value', 'CompressionReport', 'compression_report', 'metric_note',
-           'logit_samples', 'plot_curves', 'plot_logits', 'write_report']
+__all__ = ['MAC_CONVENTION', 'LATENCY_BACKENDS', 'METRIC_LABELS', 'LOWER_IS_BETTER', 'count_macs', 'generator_inputs',
+           'device_name', 'measure_latency', 'fmt_num', 'metric_value', 'CompressionReport', 'compression_report',
+           'metric_note', 'logit_samples', 'plot_curves', 'plot_logits', 'write_report']
 
 # %% ../nbs/07_report.ipynb #e8b278ba
 MAC_CONVENTION = ('MACs: one multiply-accumulate per weight use in Conv/ConvTranspose/Linear layers, per image; '
@@ -88,32 +88,71 @@ def device_name(device)->str:
     if device.type == 'cuda': return torch.cuda.get_device_name(device)
     return f'CPU {platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)'
 
-def measure_latency(G:nn.Module, # the generator
+LATENCY_BACKENDS = ('eager', 'channels_last', 'compile', 'onnx')
+
+def _backend(M:nn.Module, backend:str, threads:int):
+    "`make(inputs) -> run()` for one model: `run` does one forward pass with `backend`"
+    if backend == 'eager': return lambda inp: (lambda: M(*inp))
+    if backend == 'channels_last':
+        C = copy.deepcopy(M).to(memory_format=torch.channels_last)
+        return lambda inp: (lambda: C(*inp))
+    if backend == 'compile':
+        C = torch.compile(M, dynamic=False)  # compiled (once per batch size) during the warm-up passes
+        return lambda inp: (lambda: C(*inp))
+    from dglkit.export import OnnxModel, timing_view
+    om = OnnxModel(timing_view(M), threads=threads)
+    def make(inp):
+        feeds = om.feeds(*inp)
+        return lambda: om.run(feeds)
+    return make
+
+def _spread(ts:list)->dict:
+    "Median, quartiles, IQR and min (ms) of times `ts` (s)"
+    q1, med, q3 = statistics.quantiles(ts, n=4, method='inclusive') if len(ts) > 1 else ts * 3
+    return dict(median_ms=med * 1e3, q1_ms=q1 * 1e3, q3_ms=q3 * 1e3, iqr_ms=(q3 - q1) * 1e3, min_ms=min(ts) * 1e3)
+
+def measure_latency(G, # a generator, or `{name: generator}` to time side by side in interleaved rounds
                     batch_sizes=(1, 64), # batch sizes to time (1: latency; large: throughput)
                     device=None, # default: CUDA when available, else CPU
-                    warmup:int=5, # untimed passes per batch size
-                    repeats:int=20, # timed passes per batch size (the median is reported)
-                   )->list:
-    "Median forward time (ms) and images/s of `G` for each batch size: a list of dicts"
+                    warmup:int=5, # untimed passes per batch size (and model)
+                    repeats:int=20, # timed passes per batch size (and model): the median and quartiles are reported
+                    backend:str='eager', # 'eager' (PyTorch), 'channels_last' (PyTorch, NHWC weights), 'compile' (torch.compile) or 'onnx' (ONNX Runtime, CPU)
+                    threads:int|None=None, # CPU threads for PyTorch and ONNX Runtime while timing (default: torch's current setting)
+                   ):
+    "Median forward time (ms) with its interquartile range, and images/s, per batch size: a list of dicts (a dict of lists for a dict of models)"
+    if backend not in LATENCY_BACKENDS: raise ValueError(f'backend must be one of {LATENCY_BACKENDS}, got {backend!r}')
+    models = G if isinstance(G, dict) else {'': G}
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    on = next(G.parameters()).device
-    M = G if on == device or (on.type == device.type == 'cuda' and device.index is None) else copy.deepcopy(G).to(device)
+    if backend == 'onnx' and device.type != 'cpu': raise ValueError("backend='onnx' times ONNX Runtime's CPU provider: pass device='cpu'")
     sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
-    was, out = M.training, []
-    M.eval()
+    old_threads = torch.get_num_threads()
+    if threads: torch.set_num_threads(threads)
+    nthreads = torch.get_num_threads()
+    Ms, was = {}, {}
+    for k, m in models.items():
+        on = next(m.parameters()).device
+        Ms[k] = m if on == device or (on.type == device.type == 'cuda' and device.index is None) else copy.deepcopy(m).to(device)
+        was[k] = Ms[k].training; Ms[k].eval()
+    out = {k: [] for k in models}
     try:
+        makers = {k: _backend(M, backend, nthreads) for k, M in Ms.items()}  # (ONNX: exported here, outside inference mode)
         with torch.inference_mode():
             for bs in listify(batch_sizes):
-                inp = generator_inputs(M, bs, device)
-                for _ in range(warmup): M(*inp)
-                sync(); ts = []
-                for _ in range(repeats):
-                    t = time.perf_counter(); M(*inp); sync(); ts.append(time.perf_counter() - t)
-                med = statistics.median(ts)
-                out.append(dict(batch_size=bs, median_ms=med * 1e3, min_ms=min(ts) * 1e3, images_per_s=bs / med,
-                                repeats=repeats, warmup=warmup, device=str(device)))
-    finally: M.train(was)
-    return out
+                runs = {k: makers[k](generator_inputs(M, bs, device)) for k, M in Ms.items()}
+                for k, run in runs.items():
+                    for _ in range(warmup): run()
+                sync(); ts = {k: [] for k in models}
+                for r in range(repeats):  # interleaved rounds, the order reversed every other round
+                    for k in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+                        t = time.perf_counter(); runs[k](); sync(); ts[k].append(time.perf_counter() - t)
+                for k in models:
+                    s = _spread(ts[k])
+                    out[k].append(dict(batch_size=bs, **s, images_per_s=bs / (s['median_ms'] / 1e3), times_ms=[t * 1e3 for t in ts[k]],
+                                       repeats=repeats, warmup=warmup, device=str(device), backend=backend, threads=nthreads))
+    finally:
+        for k, M in Ms.items(): M.train(was[k])
+        torch.set_num_threads(old_threads)
+    return out if isinstance(G, dict) else out['']
 
 # %% ../nbs/07_report.ipynb #2fcdd478
 def fmt_num(x, # a number (None or NaN print as '–')
