@@ -60,18 +60,24 @@ def atomic_save(obj, # anything `torch.save` accepts
         raise
     return path
 
-# %% ../nbs/00_core.ipynb #8737feda
+# %% ../nbs/00_core.ipynb #6d0d9eb5
 class CheckpointError(ValueError):
     "A checkpoint file that cannot be used: the message says what is wrong and how to fix it"
 
+def _map_location(m):
+    "`torch.load`'s map_location, with CPU devices as plain 'cpu' (torch cannot restore storages tagged 'cpu:0')"
+    if isinstance(m, (str, torch.device)) and torch.device(m).type == 'cpu': return 'cpu'
+    return m
+
 def safe_load(path:str|Path, # the checkpoint file
-              map_location='cpu', # passed to `torch.load`
+              map_location='cpu', # passed to `torch.load` (a CPU device such as `cpu:0`, which DDP on CPU uses, becomes 'cpu')
               allow_pickle:bool=False, # opt in to full unpickling (runs code from the file: only for files you trust)
               safe_globals:list=None, # extra classes to allow-list for `weights_only` loading
              ):
     "Load a checkpoint with `torch.load(weights_only=True)`; refuse pickled code unless `allow_pickle`"
-    path = Path(path)
+    path, map_location = Path(path), _map_location(map_location)
     if not path.exists(): raise FileNotFoundError(f'Checkpoint not found: {path}')
+    if path.is_dir(): raise CheckpointError(f'{path} is a folder, not a checkpoint file: pass the .pt file inside it')
     if allow_pickle:
         warnings.warn(f'Loading {path} with allow_pickle=True: this can execute arbitrary code from the file. '
                       'Only do this for checkpoints you trust.', stacklevel=2)
@@ -79,12 +85,19 @@ def safe_load(path:str|Path, # the checkpoint file
     try:
         with torch.serialization.safe_globals(listify(safe_globals)):
             return torch.load(path, map_location=map_location, weights_only=True)
+    except OSError as e:  # permissions, I/O errors: the file may be fine
+        raise CheckpointError(f'Cannot read checkpoint {path}: {e.strerror or e}. Check that the file is readable '
+                              '(permissions, the disk), then run again.') from None
     except Exception as e:
         if 'weights_only' in str(e) or 'Unsupported global' in str(e):
             raise CheckpointError(f'{path} holds pickled Python objects that weights_only loading refuses ({e}). '
                                   'If you trust the file, pass allow_pickle=True; better, re-save it as a state_dict.') from None
-        raise CheckpointError(f'Could not read checkpoint {path}: {e}. The file may be truncated or not a torch '
-                              'checkpoint; use the previous checkpoint or re-save it.') from e
+        if 'restore data location' in str(e):
+            raise CheckpointError(f'{path} holds tensors saved on a device this process cannot map them to ({e}); '
+                                  "load it with map_location='cpu'.") from None
+        size = path.stat().st_size
+        raise CheckpointError(f'Could not read checkpoint {path} ({size} bytes): {type(e).__name__}: {str(e)[:300]}. '
+                              'The file is truncated or not a torch checkpoint: use the previous checkpoint or re-save it.') from None
 
 # %% ../nbs/00_core.ipynb #03ec5b9a
 def num_params(m:torch.nn.Module, # the model
