@@ -217,7 +217,7 @@ def sample(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
     print(f'wrote {fn}')
     return 0
 
-# %% ../nbs/09a_cli.ipynb #10633e2c
+# %% ../nbs/09a_cli.ipynb #8237df2d
 COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config)
 
 def command_parser(name:str):
@@ -271,6 +271,8 @@ _ERRNO_HINTS = {28: 'the disk is full: free space or use a --run-dir on another 
                 1: 'operation not permitted: make the folder writable for this user, or use another --run-dir',
                 122: 'the disk quota is exceeded: free space or use a --run-dir on another disk'}
 
+_PEER_GONE = ('Connection closed by peer', 'Connection reset by peer', 'remote worker crashing')  # gloo/NCCL when a rank died
+
 def user_error(e:Exception, # an exception that reached the command line
                name:str='train' # the command
               )->tuple|None:
@@ -279,6 +281,9 @@ def user_error(e:Exception, # an exception that reached the command line
     if 'CheckpointError' in names: return 2, f'checkpoint error: {e}'
     if 'NonFiniteLossError' in names: return 1, f'training stopped: {e}'
     if 'WeightsNotFoundError' in names: return 2, f'missing weights: {e}'
+    if names & {'DistBackendError', 'DistNetworkError'} or any(m in str(e) for m in _PEER_GONE):
+        return 1, (f'another process of this multi-process run stopped ({str(e).splitlines()[0][:200]}): see its own error above '
+                   '(killed, out of memory, a crash). The last checkpoint is intact: run the same command again to resume.')
     if isinstance(e, OSError):
         hint = _ERRNO_HINTS.get(e.errno, 'check the path, its permissions and the free space')
         where = f' ({e.filename})' if e.filename else ''

@@ -220,7 +220,7 @@ def _alternatives(raw:dict, ov:dict):
     src = ov.get('data.source')
     if src is not None and isinstance(raw.get('data'), dict) and raw['data'].get('source', 'mnist') != src: raw['data'] = {}
 
-# %% ../nbs/09_config.ipynb #c67a3f7d
+# %% ../nbs/09_config.ipynb #641f5dd2
 def load_config(src:str|Path|dict, # a YAML file, or the recipe as a dict
                 overrides:list|dict|None=None, # ['dgl.lam=0.3', ...] or {'dgl.lam': 0.3}
                 task:str|None=None, # require this task (the command's); default: the recipe's `task`
@@ -234,7 +234,10 @@ def load_config(src:str|Path|dict, # a YAML file, or the recipe as a dict
     else:
         src = Path(src)
         if not src.exists(): raise ConfigError('--config', f'no such file: {src}')
-        raw = yaml.safe_load(src.read_text()) or {}
+        if src.is_dir(): raise ConfigError('--config', f'{src} is a folder: pass a recipe file, e.g. configs/dcgan-mnist-quarter.yaml')
+        try: raw = yaml.safe_load(src.read_text()) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            raise ConfigError('--config', f'{src} is not valid YAML: {" ".join(str(e).split())}') from None
         if not isinstance(raw, dict): raise ConfigError('--config', f'{src} must hold a mapping of sections, got {type(raw).__name__}')
         name = src.stem
     ov = parse_overrides(overrides)

@@ -185,7 +185,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #c547897c
+# %% ../nbs/04_engine.ipynb #205283ca
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -461,7 +461,7 @@ class DGLLearner(Learner):
         w = sd.get('world', self.world)  # (checkpoints before this key: not checked)
         if w != self.world:
             raise CheckpointError(
-                f'The checkpoint was written by a run with {w} process(es) (global batch {sd.get("bs", "?")} x {w}), this '
+                f'The checkpoint was written by a run with {w} process(es) (global batch {sd.get("bs", 0) * w} = {sd.get("bs", "?")} x {w}), this '
                 f'run has {self.world}: the data order, the global batch and every kimg-based schedule depend on the number '
                 f'of processes, so a resume must keep it. Resume with {w} process(es) (accelerate launch --num_processes {w}'
                 f'{"" if w > 1 else ", or without accelerate launch"}), or start a new run folder.')
