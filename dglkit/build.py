@@ -15,9 +15,8 @@ from .runs import RunLog, MetricsLog, RunLock, truncate_metrics, read_status, wr
 
 # %% auto #0
 __all__ = ['MODES', 'mode_overrides', 'build_data', 'build_loss', 'check_data_models', 'build_models', 'make_evaluator',
-           'recipe_callbacks', 'recipe', 'build_learner', 'check_data_size', 'check_eval', 'check_schedule',
-           'build_run', 'state_checksum', 'average_buffers', 'rank_checksums', 'finish_run', 'report_run', 'train_run',
-           'run_lock']
+           'recipe_callbacks', 'recipe', 'build_learner', 'check_data_size', 'check_eval', 'check_recipe', 'build_run',
+           'state_checksum', 'average_buffers', 'rank_checksums', 'finish_run', 'report_run', 'train_run', 'run_lock']
 
 # %% ../nbs/09c_build.ipynb #daf056e1
 MODES = {'vanilla': {'dgl.lam': 0.}, 'dgl': {}, 'dgl0': {'dgl.two_stage': False, 'dgl.at_frac': None},
@@ -174,7 +173,7 @@ def build_learner(cfg:dict, # a resolved config (`load_config` or `recipe`)
                       log_every=tr['log_every'], num_workers=tr['num_workers'], path=run_dir or path or '.',
                       cbs=all_cbs + list(cbs or []), quiet=not progress)
 
-# %% ../nbs/09c_build.ipynb #409a1385
+# %% ../nbs/09c_build.ipynb #4f7a3e78
 def check_data_size(data, cfg:dict, world:int=1):
     "A `ConfigError` when the training set holds fewer images than one iteration reads on all processes"
     tr = cfg['train']; need = tr['bs'] * tr['n_dis'] * world
@@ -197,17 +196,19 @@ def check_eval(cfg:dict, data)->object:
                           'needs at least 2 real images (more than eval.n for a fair estimate); give eval.reference a larger set, or set eval.metrics=[]')
     return ref
 
-def check_schedule(learn, cfg:dict):
-    "A `ConfigError` when the stage switch of `learn` (its `TwoStage`) is not before `train.steps`"
+def check_recipe(learn, cfg:dict):
+    "A `ConfigError` when the recipe callbacks of `learn` cannot do their job: a stage switch after `train.steps`, KD features that do not fit"
     ts, steps = getattr(learn, 'two_stage', None), cfg['train']['steps']
-    if ts is None or ts.at_kimg is None or not cfg['dgl']['lam']: return
-    s = ts.switch_step()
-    if s >= steps:
+    if ts is not None and ts.at_kimg is not None and cfg['dgl']['lam'] and (s := ts.switch_step()) >= steps:
         raise ConfigError('dgl.at_kimg', f'{ts.at_kimg} kimg is step {s} at {learn.global_bs * learn.n_dis} real images per iteration: '
                                          f'not before train.steps {steps}, so stage 2 (the teacher term) would never run. '
                                          'Lower dgl.at_kimg or raise train.steps')
+    kd, G = getattr(learn, 'kd_term', None), learn.G
+    if kd is not None and kd.kind == 'lpips-lenet' and (getattr(G, 'nc', 1), getattr(G, 'res', 32)) != (1, 32):
+        raise ConfigError('kd.kind', f"'lpips-lenet' compares MNIST-LeNet features of 1×32×32 images, the student makes "
+                                     f"{G.nc}×{G.res}×{G.res}: use kd.kind=l1")
 
-# %% ../nbs/09c_build.ipynb #da2fefd7
+# %% ../nbs/09c_build.ipynb #eb60e149
 def build_run(cfg:dict, # a resolved config (`load_config`)
               run_dir:str|Path, # the run folder (created if needed)
               accelerator=None, # an `Accelerator` (default: `get_accelerator(train.precision)`)
@@ -232,7 +233,7 @@ def build_run(cfg:dict, # a resolved config (`load_config`)
                                               f'{G.nc}×{G.res}×{G.res}: the student must have the teacher\'s resolution and channels')
     learn = build_learner(cfg, data, G, D, m.get('teacher_D'), m.get('teacher_G'), run_dir=run_dir, accelerator=acc,
                           progress=progress, log=log, reference=ref)
-    check_schedule(learn, cfg)
+    check_recipe(learn, cfg)
     learn.run_info = dict(cfg=cfg, run_dir=run_dir, log=log, teacher_G=m.get('teacher_G'), teacher_D=m.get('teacher_D'),
                           teacher_meta=m.get('teacher_meta'), data=data)
     acc.wait_for_everyone()

@@ -177,6 +177,7 @@ CONFIGS = [
     ('eval-batch-zero', ['--set', 'eval.metrics=[fid]', 'eval.batch_size=0'], 'eval.batch_size: must be >= 1'),
     ('resolution-mismatch', ['--set', 'data.res=32'], 'data.res/model.G: the data set yields images of shape (1, 32, 32)'),
     ('override-without-value', ['--set', 'train.steps'], 'an override must look like key=value'),
+    ('kd-features-wrong-size', ['--set', 'kd.enabled=true', 'kd.kind=lpips-lenet'], "kd.kind: 'lpips-lenet' compares MNIST-LeNet features of 1×32×32 images"),
 ]
 
 @pytest.mark.parametrize('name,args,msg', CONFIGS, ids=[c[0] for c in CONFIGS])
@@ -431,10 +432,10 @@ def test_extending_a_two_stage_run_keeps_stage_2(kit, tmp_path):
     run = tmp_path/'run'
     args = ('--run-dir', run, '--set', 'dgl.at_frac=0.5')
     assert cli(kit, *args)[0] == 0
-    code, out, err = cli(kit, *args, '--steps', 12)
+    code, out, err = cli(kit, *args, '--steps', 20)  # 0.5 x 20 = 10: the switch must not move there
     assert code == 0, err[-3000:]
     rows = [json.loads(l) for l in (run/'metrics.jsonl').read_text().splitlines()]
-    assert [(r['step'], r['stage'], r['lam']) for r in rows] == [(2, 1, 0), (4, 1, 0), (6, 2, .1), (8, 2, .1), (10, 2, .1), (12, 2, .1)]
+    assert [(r['step'], r['stage'], r['lam']) for r in rows] == [(2, 1, 0), (4, 1, 0)] + [(s, 2, .1) for s in range(6, 21, 2)]
     assert 'stage 2 stays from step 4 on (dgl.at_frac 0.5 of the budget the run started with)' in out
 
 # ---------------------------------------------------------------------------------------------------------------
