@@ -83,14 +83,19 @@ def read_metrics(fn:str|Path)->list:
     fn = Path(fn); fn = fn/'metrics.jsonl' if fn.is_dir() else fn
     return [json.loads(l) for l in fn.read_text().splitlines() if l.strip()] if fn.exists() else []
 
-# %% ../nbs/09b_runs.ipynb #bff6596c
+# %% ../nbs/09b_runs.ipynb #82e80bb8
+_TEMP_NAMES = ('status.json.tmp', 'config.yaml.tmp', 'metrics.jsonl.tmp', 'status.tmp', 'config.tmp', 'metrics.tmp')
+
 def clean_temp_files(run_dir)->list:
-    "Remove the temporary files that killed writes left in `run_dir` (`*.tmp`: `atomic_save`'s `.name.*.tmp`, `write_atomic`'s); their names"
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir(): return []
-    out = []
-    for p in sorted(run_dir.rglob('*.tmp')):  # (pathlib's `*` matches names starting with a dot too)
-        if p.is_file(): p.unlink(); out.append(str(p.relative_to(run_dir)))
+    "Remove the temporary files that killed writes left in `run_dir`; their names (relative to `run_dir`)"
+    run_dir, out = Path(run_dir), []
+    if not run_dir.is_dir(): return out
+    # only the kit's own: `write_atomic`'s `NAME.tmp` of its files, `atomic_save`'s `.NAME.*.tmp` (a --run-dir that
+    # points at a folder holding other things keeps them)
+    cands = [p for p in run_dir.glob('*.tmp') if p.name in _TEMP_NAMES or p.name.startswith('.')]
+    for sub in ('checkpoints', 'samples'): cands += [p for p in (run_dir/sub).glob('.*.tmp')]
+    for p in sorted(cands):
+        if p.is_file(): p.unlink(); out.append(p.relative_to(run_dir).as_posix())
     return out
 
 def read_status(run_dir)->dict:
