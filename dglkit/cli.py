@@ -17,7 +17,7 @@ from .export_cli import export
 
 # %% auto #0
 __all__ = ['Overrides', 'COMMANDS', 'dotted_to_set', 'train', 'compress', 'config', 'load_target', 'evaluate', 'truncated_normal',
-           'generate', 'sample', 'command_parser', 'usage', 'main']
+           'generate', 'sample', 'command_parser', 'usage', 'main', 'user_error']
 
 # %% ../nbs/09a_cli.ipynb #fe19d92e
 _dotted = re.compile(r'^--([A-Za-z_][\w-]*\.[\w.-]+)(=(.*))?$')
@@ -221,7 +221,7 @@ def sample(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
     print(f'wrote {fn}')
     return 0
 
-# %% ../nbs/09a_cli.ipynb #63fe6801
+# %% ../nbs/09a_cli.ipynb #8237df2d
 COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config, compare=compare, export=export)
 
 def command_parser(name:str):
@@ -260,6 +260,41 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
     except SystemExit as e: return e.code if isinstance(e.code, int) else 2
     except BrokenPipeError:  # `dglkit config --schema | head`: the reader left; exit quietly (Python docs' recipe)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 0
+    except KeyboardInterrupt:  # a second Ctrl-C: the iteration in flight is lost, the last checkpoint is not
+        if _rank0(): print(f'dglkit {name}: interrupted; run the same command again to resume from the last checkpoint', file=sys.stderr)
+        return 130
+    except Exception as e:
+        said = user_error(e, name)
+        if said is None or os.environ.get('DGLKIT_TRACEBACK'): raise  # a bug: the traceback is what helps
+        if _rank0(): print(f'dglkit {name}: {said[1]}', file=sys.stderr)
+        return said[0]
+
+_ERRNO_HINTS = {28: 'the disk is full: free space or use a --run-dir on another disk',
+                30: 'the file system is read-only: use a --run-dir on a writable disk',
+                13: 'permission denied: make the folder writable (and readable) for this user, or use another --run-dir',
+                1: 'operation not permitted: make the folder writable for this user, or use another --run-dir',
+                122: 'the disk quota is exceeded: free space or use a --run-dir on another disk'}
+
+_PEER_GONE = ('Connection closed by peer', 'Connection reset by peer', 'remote worker crashing')  # gloo/NCCL when a rank died
+
+def user_error(e:Exception, # an exception that reached the command line
+               name:str='train' # the command
+              )->tuple|None:
+    "`(exit status, message)` for errors the user can fix (bad checkpoints, full or read-only disks, a diverged run); None for bugs"
+    names = {c.__name__ for c in type(e).__mro__}  # (by name: no torch import for the config-only commands)
+    if 'CheckpointError' in names: return 2, f'checkpoint error: {e}'
+    if 'NonFiniteLossError' in names: return 1, f'training stopped: {e}'
+    if 'WeightsNotFoundError' in names: return 2, f'missing weights: {e}'
+    if names & {'DistBackendError', 'DistNetworkError'} or any(m in str(e) for m in _PEER_GONE):
+        return 1, (f'another process of this multi-process run stopped ({str(e).splitlines()[0][:200]}): see its own error above '
+                   '(killed, out of memory, a crash). The last checkpoint is intact: run the same command again to resume.')
+    if isinstance(e, OSError):
+        hint = _ERRNO_HINTS.get(e.errno, 'check the path, its permissions and the free space')
+        where = f' ({e.filename})' if e.filename else ''
+        again = (' Checkpoints are replaced atomically, so the last complete one is intact: once fixed, run the same command '
+                 'again to resume.') if name in ('train', 'compress') else ''
+        return 1, f'{e.strerror or e}{where}: {hint}.{again}'
+    return None
 
 # %% ../nbs/09a_cli.ipynb #5833748c
 if __name__ == '__main__' and sys.argv and sys.argv[0].endswith('cli.py'): sys.exit(main())

@@ -203,7 +203,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #6bb4cfb7
+# %% ../nbs/04_engine.ipynb #205283ca
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -461,6 +461,7 @@ class DGLLearner(Learner):
         "Everything a resume needs: models, EMA, optimizers, grad scaler, counters, callback states, RNG, history"
         sc = self.accelerator.scaler
         return dict(format='dglkit-learner-v1', step=self.step, d_step=self.d_step, seed=self.seed,
+                    world=self.world, bs=self.bs, n_dis=self.n_dis,
                     G=self.G.state_dict(), D=self.D.state_dict(),
                     G_ema=None if self.G_ema is None else self.G_ema.state_dict(),
                     G_config=getattr(self.G, 'config', None), D_config=getattr(self.D, 'config', None),
@@ -472,10 +473,23 @@ class DGLLearner(Learner):
 
     def load_state_dict(self, sd:dict):
         "Restore a `state_dict` (models, EMA, optimizers, scaler, counters, callbacks, RNG)"
-        if sd.get('format') != 'dglkit-learner-v1':
+        if not isinstance(sd, dict) or sd.get('format') != 'dglkit-learner-v1':
             raise CheckpointError('Not a dglkit training checkpoint (no format key dglkit-learner-v1): '
                                   'to start from pretrained weights, load them into the models instead.')
-        self.G.load_state_dict(sd['G']); self.D.load_state_dict(sd['D'])
+        w = sd.get('world', self.world)  # (checkpoints before this key: not checked)
+        if w != self.world:
+            raise CheckpointError(
+                f'The checkpoint was written by a run with {w} process(es) (global batch {sd.get("bs", 0) * w} = {sd.get("bs", "?")} x {w}), this '
+                f'run has {self.world}: the data order, the global batch and every kimg-based schedule depend on the number '
+                f'of processes, so a resume must keep it. Resume with {w} process(es) (accelerate launch --num_processes {w}'
+                f'{"" if w > 1 else ", or without accelerate launch"}), or start a new run folder.')
+        for k, m in (('G', self.G), ('D', self.D)):
+            try: m.load_state_dict(sd[k])
+            except (RuntimeError, KeyError) as e:
+                raise CheckpointError(f'The checkpoint\'s {k} does not fit this run\'s {k} ({type(m).__name__}, config '
+                                      f'{getattr(m, "config", None)}; the file\'s is {sd.get(f"{k}_config")}): '
+                                      f'{str(e).splitlines()[0][:300]}. It belongs to another run: move it away or use '
+                                      'a new run folder.') from None
         if sd.get('G_ema') is not None:
             if self.G_ema is None: self.G_ema = deepcopy(self.G).eval().requires_grad_(False)
             self.G_ema.load_state_dict(sd['G_ema'])
@@ -503,6 +517,6 @@ class DGLLearner(Learner):
     def load_checkpoint(self, fn:str|Path # a file written by `save_checkpoint`
                        ):
         "Resume from a checkpoint file (loaded with `weights_only=True`)"
-        self.load_state_dict(safe_load(fn, map_location=self.device))
+        self.load_state_dict(safe_load(fn, map_location='cpu'))  # CPU tensors: the RNG state must stay there; weights are copied in
         self.last_checkpoint = Path(fn)
         return self
