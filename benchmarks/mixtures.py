@@ -77,7 +77,7 @@ def run_student(kind:str, mode:str, seed:int, teacher:str, steps:int|None=None, 
     out = dict(mixture=kind, mode=mode, seed=seed, steps=learn.step, **{k: last[k] for k in ev['metrics']},
                counts=last['meta']['counts'], seconds=round(t2 - t0, 3), sec_per_step=round((t2 - t1) / learn.step, 5),
                curve=[[r['step']] + [round(r[k], 5) for k in ev['metrics']] for r in evcb.results])
-    if snapshots: out['snapshots'] = {int(k): v.tolist() for k, v in learn.mixture_snapshots.items()}
+    if snapshots: out['snapshots'] = {int(k): v.tolist() for k, v in learn.mixture_snapshots.points.items()}
     return out
 
 def run_folder_student(kind:str, mode:str, seed:int, teacher:str, steps:int|None, runs:Path)->dict:
@@ -94,7 +94,7 @@ def run_folder_student(kind:str, mode:str, seed:int, teacher:str, steps:int|None
     last = r['learn'].eval_during_training.results[-1]
     return dict(seconds=round(secs, 3), **{k: last[k] for k in cfg['eval']['metrics']})
 
-def pictures(kind:str, rows:list, teacher_gan:str, out_dir:Path)->list:
+def pictures(kind:str, rows:list, teacher_gan:str, out_dir:Path, steps:int|None=None)->list:
     "Samples of the teacher and of every mode's student (seed PICTURE_SEED) over the teacher D's logit, at the switch and at the end"
     import matplotlib
     matplotlib.use('Agg')
@@ -103,7 +103,7 @@ def pictures(kind:str, rows:list, teacher_gan:str, out_dir:Path)->list:
     from dglkit.build import build_data
     from dglkit.mixtures import plot_mixture, sample_points
     Gt, Dt, _ = load_teacher(teacher_gan)
-    cfg = student_config(kind, 'dgl', PICTURE_SEED, teacher_gan)
+    cfg = student_config(kind, 'dgl', PICTURE_SEED, teacher_gan, steps)
     gm = build_data(cfg['data'])
     snaps = {r['mode']: r['snapshots'] for r in rows if r['mixture'] == kind and r['seed'] == PICTURE_SEED and 'snapshots' in r}
     modes = list(snaps)
@@ -188,7 +188,8 @@ def main(argv=None):
         teachers = dict(zip(a.mixtures, ex.map(train_teacher, a.mixtures, [runs] * len(a.mixtures))))
         t_teach = time.perf_counter() - t0
         for k, t in teachers.items():
-            print(f"teacher {k}: {'cached' if t['cached'] else f'trained in {t['seconds']} s'} · " +
+            how = 'cached' if t['cached'] else f"trained in {t['seconds']} s"
+            print(f"teacher {k}: {how} · " +
                   ', '.join(f'{m} {v:.4g}' for m, v in t['metrics'].items()), flush=True)
         jobs = [(k, m, s) for s in range(a.seeds) for k in a.mixtures for m in modes]
         t0 = time.perf_counter()
@@ -239,7 +240,7 @@ def main(argv=None):
     print(f"\nwrote {out} · total {wall:.0f} s (teachers {t_teach:.0f} s, {len(rows)} students {t_students:.0f} s on {a.workers} processes)")
     if not a.no_pictures:
         img = Path(a.images); img.mkdir(parents=True, exist_ok=True)
-        ps = [p for k in a.mixtures for p in pictures(k, rows, teachers[k]['gan'], img)] + [curves_picture(rows, metric_names, img)]
+        ps = [p for k in a.mixtures for p in pictures(k, rows, teachers[k]['gan'], img, a.steps)] + [curves_picture(rows, metric_names, img)]
         print('pictures:', ', '.join(str(p) for p in ps))
     if a.update_docs: update_docs(table, ROOT/'nbs'/'tutorials'/'mixtures.ipynb'); print('updated nbs/tutorials/mixtures.ipynb')
     return res

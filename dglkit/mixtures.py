@@ -122,7 +122,7 @@ def evaluate_mixture(G, # the generator
                 min_count=min_count, thresh=thresh, counts=counts, seed=seed, seconds=round(time.perf_counter() - t0, 4))
     return EvalResult({k: float(v) for k, v in r.items()}, labels={k: POINT_LABELS[k] for k in r}, meta=meta)
 
-# %% ../nbs/15_mixtures.ipynb #1d8fd870
+# %% ../nbs/15_mixtures.ipynb #3c6e33f9
 def plot_extent(gm:GaussianMixture2D, # the mixture
                 margin:float=1.5 # room beyond the outer modes
                )->float:
@@ -173,19 +173,17 @@ def plot_mixture(samples, # generated points N×2 (None: none)
     return ax
 
 class MixtureSnapshots(Callback):
-    "Points of G_ema (or G) from fixed noise at the given steps: `learn.mixture_snapshots = {step: N×2 tensor}`"
+    "Points of G_ema (or G) from fixed noise at the given steps: `learn.mixture_snapshots.points = {step: N×2 tensor}`"
     order = 65
     def __init__(self, steps, # the steps to keep (the last step of the run is always kept)
                  n:int=2500, # points per snapshot
                  seed:int=2020 # noise seed
-                ): self.steps, self.n, self.seed = set(steps), n, seed
-    def before_fit(self):
-        if not hasattr(self.learn, 'mixture_snapshots'): self.learn.mixture_snapshots = {}
+                ): self.steps, self.n, self.seed, self.points = set(steps), n, seed, {}
     def after_batch(self):
         l = self.learn
         if l.step in self.steps or l.step == l.n_steps:
             G = l.G_ema if l.G_ema is not None else l.G
-            l.mixture_snapshots[l.step] = sample_points(G, self.n, self.seed)
+            self.points[l.step] = sample_points(G, self.n, self.seed)
 
 # %% ../nbs/15_mixtures.ipynb #adc779e9
 def bootstrap_ci(d, # paired differences, one per seed
