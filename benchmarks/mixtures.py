@@ -114,7 +114,7 @@ def pictures(kind:str, rows:list, teacher_gan:str, out_dir:Path, steps:int|None=
     for j, mode in enumerate(modes, 1):
         s = snaps[mode]
         k0 = min(s, key=lambda k: abs(int(k) - sw))
-        plot_mixture(torch.tensor(s[k0]), gm, Dt, ax=axs[0, j], title=f'{mode} · step {k0} (switch)')
+        plot_mixture(torch.tensor(s[k0]), gm, Dt, ax=axs[0, j], title=f'{mode} · step {k0} ' + ('(switch)' if int(k0) < end else '(no switch: end)'))
         plot_mixture(torch.tensor(s[max(s, key=int)]), gm, Dt, ax=axs[1, j], title=f'{mode} · step {max(s, key=int)} (end)')
     fig.suptitle(f'{kind}: student samples (yellow) over the teacher discriminator\'s logit (red: "real"), seed {PICTURE_SEED}', fontsize=9)
     fig.tight_layout()
