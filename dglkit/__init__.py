@@ -20,6 +20,7 @@ Modules:
 - `dglkit.extractors`: The feature extractors behind the kit's metrics: a small MNIST classifier shipped with the kit (offline FID/KID/IS for digits) and torch-fidelity's Inception, whose weights are never downloaded at run time.
 - `dglkit.losses`: Adversarial losses for G and D (non-saturating logistic, hinge, Wasserstein), the DGL teacher term (plain and gated) and the lazy R1 penalty.
 - `dglkit.metrics`: FID, KID, IS and precision/recall of a generator through torch-fidelity, in memory, with offline feature extractors and a real-statistics cache keyed by content.
+- `dglkit.mixtures`: Modes covered, the share of high-quality samples, the KL of the mode histogram to uniform and a sliced Wasserstein-1 distance for generators of 2-D points (`GaussianMixture2D`), through the same evaluation path as FID; and the picture of what a discriminator knows: its logit over the plane, under the samples.
 - `dglkit.models`: A small zoo of generators and discriminators for CPU-scale GAN compression: DCGAN, SNGAN-style ResNets and MLPs for 2-D toy data, unconditional or class-conditional, all with a `width` multiplier for students.
 - `dglkit.nbdev2`: `nbdev_export`, `nbdev_clean`, `nbdev_test` and `nbdev_readme` for fingers trained on nbdev 2: each runs nbdev 3's hyphenated command, and refuses to run beside a stale `settings.ini`.
 - `dglkit.nvlabs`: Read StyleGAN2-ADA and stylegan3-repository StyleGAN2 network pickles without running the code they embed, and convert their G_ema and D into dglkit's StyleGAN2 (rosinality's layout), with the same outputs.

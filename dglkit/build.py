@@ -100,7 +100,10 @@ def make_evaluator(cfg:dict, data=None):
     ev, cache = cfg['eval'], {}
     def evaluate(G, n=None):
         from dglkit.metrics import evaluate_generator, over_seeds
+        from dglkit.mixtures import is_point_metrics, evaluate_mixture
         if 'ref' not in cache: cache['ref'] = build_data(ev['reference'], 'eval.reference') if ev['reference'] else (data or build_data(cfg['data']))
+        if is_point_metrics(ev['metrics']):  # 2-D points (dglkit.mixtures)
+            return over_seeds(lambda s: evaluate_mixture(G, cache['ref'], n=n or ev['n'], metrics=tuple(ev['metrics']), seed=s), ev['final_seeds'])
         return over_seeds(lambda s: evaluate_generator(G, cache['ref'], n=n or ev['n'], extractor=ev['extractor'], metrics=tuple(ev['metrics']),
                                                        batch_size=ev['batch_size'], seed=s, weights_path=ev['weights_path']), ev['final_seeds'])
     return evaluate

@@ -13,9 +13,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['SCHEMA', 'OPEN_SECTIONS', 'TASKS', 'COMPRESS_ONLY', 'RESUMABLE', 'DATA_SOURCES', 'KD_KINDS', 'STUDENT_INITS',
-           'TRACK_BACKENDS', 'METRIC_NAMES', 'EXTRACTOR_NAMES', 'schema_table', 'ConfigError', 'get_key', 'set_key',
-           'parse_overrides', 'flatten', 'resolve', 'check_args', 'default_config', 'load_config', 'validate_config',
-           'config_changes']
+           'TRACK_BACKENDS', 'METRIC_NAMES', 'EXTRACTOR_NAMES', 'POINT_METRIC_NAMES', 'schema_table', 'ConfigError',
+           'get_key', 'set_key', 'parse_overrides', 'flatten', 'resolve', 'check_args', 'default_config', 'load_config',
+           'validate_config', 'config_changes']
 
 # %% ../nbs/09_config.ipynb #f131d97b
 SCHEMA = {
@@ -66,7 +66,7 @@ SCHEMA = {
     'train.sample_every': (500, 'iterations between sample grids (0: only at the end)'),
     'train.n_samples': (64, 'images per sample grid'),
     'train.num_workers': (0, 'DataLoader worker processes'),
-    'eval.metrics': (['fid', 'kid'], "metrics among 'fid', 'kid', 'isc' (also 'is'), 'prc' (torch-fidelity's names; []: no evaluation)"),
+    'eval.metrics': (['fid', 'kid'], "metrics among 'fid', 'kid', 'isc' (also 'is'), 'prc' (torch-fidelity's names; []: no evaluation); for 2-D points (gaussian_mixture): 'modes', 'hq', 'kl', 'sw1'"),
     'eval.every': (0, 'iterations between evaluations during training (0: only at the end)'),
     'eval.n': (2000, 'generated images per evaluation'),
     'eval.extractor': ('mnist-lenet', "feature extractor: 'mnist-lenet' (shipped) or 'inception' (needs weights)"),
@@ -99,6 +99,7 @@ STUDENT_INITS = ('random', 'teacher')
 TRACK_BACKENDS = ('none', 'tensorboard', 'wandb', 'mlflow')
 METRIC_NAMES = ('fid', 'kid', 'isc', 'is', 'prc')  # torch-fidelity's names; 'is' is the kit's older alias of 'isc'
 EXTRACTOR_NAMES = ('mnist-lenet', 'inception', 'inception-v3-compat')  # `dglkit.extractors.EXTRACTORS`
+POINT_METRIC_NAMES = ('modes', 'hq', 'kl', 'sw1')  # 2-D points of data.source gaussian_mixture (dglkit.mixtures)
 
 # %% ../nbs/09_config.ipynb #fc175065
 def schema_table()->str:
@@ -295,6 +296,15 @@ def _check_model(spec:dict, key:str, need_arch:bool):
                                           'more must be listed in `imports`')
     check_args(MODELS[arch], {k: v for k, v in spec.items() if k != 'arch'}, key, arch)
 
+def _check_metric_kind(metrics, src):
+    "Image metrics need images, point metrics need a gaussian_mixture (a dotted-path source is checked at evaluation)"
+    pts, img = [m for m in metrics if m in POINT_METRIC_NAMES], [m for m in metrics if m not in POINT_METRIC_NAMES]
+    _check(not (pts and img), 'eval.metrics', f'mixes 2-D point metrics {pts} with image metrics {img}: ask for one kind')
+    _check(not img or src != 'gaussian_mixture', 'eval.metrics', f'{img} are image metrics (features of an image network) and do not '
+           f'apply to the 2-D points of data.source gaussian_mixture: use {list(POINT_METRIC_NAMES)} (see dglkit.mixtures)')
+    _check(not pts or src not in ('mnist', 'folder', 'torchvision'), 'eval.metrics', f'{pts} are 2-D point metrics (for '
+           f"data.source gaussian_mixture) but the data are images (source {src!r}): use fid, kid, isc or prc")
+
 def validate_config(cfg:dict, # a config merged over the defaults (see `load_config`)
                     check_files:bool=True, # check that data and teacher files exist
                     models_given:bool=False # skip the model.* checks (G and D are built by the caller)
@@ -331,11 +341,13 @@ def validate_config(cfg:dict, # a config merged over the defaults (see `load_con
     for k in ('logit_every', 'image_every'): _check(tk[k] >= 0, f'track.{k}', f'must be >= 0 (0: with the log rows / sample grids), got {tk[k]}')
     _check(lo['r1_gamma'] >= 0, 'loss.r1_gamma', f'must be >= 0, got {lo["r1_gamma"]}')
     _check(lo['r1_every'] >= 1, 'loss.r1_every', f'must be >= 1, got {lo["r1_every"]}')
-    bad = [m for m in ev['metrics'] if m not in METRIC_NAMES]
-    _check(not bad, 'eval.metrics', f'unknown metric(s) {bad}: choose among {METRIC_NAMES}')
+    bad = [m for m in ev['metrics'] if m not in METRIC_NAMES + POINT_METRIC_NAMES]
+    _check(not bad, 'eval.metrics', f'unknown metric(s) {bad}: choose among {METRIC_NAMES} (images) or {POINT_METRIC_NAMES} (2-D points)')
+    _check_metric_kind(ev['metrics'], (ev['reference'] or cfg['data']).get('source', 'mnist'))
     _check(ev['best'] is None or not ev['metrics'] or ev['best'] in ev['metrics'], 'eval.best',
            f'{ev["best"]!r} is not among eval.metrics {ev["metrics"]}: add it there or set eval.best to one of them')
-    _check(ev['best'] not in ('is', 'isc'), 'eval.best', 'the best checkpoint keeps the lowest value; IS is higher-better: use fid or kid')
+    _check(ev['best'] not in ('is', 'isc', 'modes', 'hq'), 'eval.best', f'the best checkpoint keeps the lowest value; {ev["best"]} is '
+           'higher-better: use fid or kid (kl or sw1 for 2-D points)')
     _check(ev['n'] >= 2, 'eval.n', f'must be >= 2, got {ev["n"]}'); _check(ev['every'] >= 0, 'eval.every', f'must be >= 0, got {ev["every"]}')
     _check(ev['batch_size'] >= 1, 'eval.batch_size', f'must be >= 1, got {ev["batch_size"]}')
     known = tuple(getattr(sys.modules.get('dglkit.extractors'), 'EXTRACTORS', EXTRACTOR_NAMES))  # (with extractors registered by `imports`)
