@@ -86,6 +86,8 @@ def main(argv=None):
     print(f"{'floor (500 held-out digits)':40s} {fmt(floor)}")
     for p in gans:
         G = load_gan(p)[0]
+        rp = Path(p).resolve()
+        p = str(rp.relative_to(ROOT)) if rp.is_relative_to(ROOT) else p
         r = protocol_eval(G); out['generators'][p] = r
         print(f"{p[-40:]:40s} {fmt(r)}   ({r['fid'] / floor['fid']:.2f}× floor)")
     if a.json: Path(a.json).write_text(json.dumps(out, indent=1))
