@@ -67,11 +67,12 @@ if __name__ == '__main__':
     p.add_argument('--lams', type=float, nargs='*', default=[]); p.add_argument('--switch', type=float, nargs='*', default=[])
     p.add_argument('--d-f', type=float, nargs='*', default=[]); p.add_argument('--out', default='/tmp/dglkit-replication')
     p.add_argument('--json', default='benchmarks/results/replication.json')
+    p.add_argument('--modes', nargs='*', default=None, help='keep only these modes of the rows (e.g. vanilla dgl kd)')
     a = p.parse_args()
     rows = {'quarter': [('vanilla', []), ('dgl', []), ('kd', []), ('dgl_kd', [])],
             'full': [('vanilla', ['student.width=1.0', 'student.d_width=1.0']), ('dgl', ['student.width=1.0', 'student.d_width=1.0'])],
             'dgl0': [('dgl0', [])]}
-    plan = [(r, m, ov) for r in a.runs for m, ov in rows[r]]
+    plan = [(r, m, ov) for r in a.runs for m, ov in rows[r] if a.modes is None or m in a.modes]
     plan += [(f'quarter-lam{l}', 'dgl', [f'dgl.lam={l}']) for l in a.lams]
     plan += [(f'quarter-switch{w}', 'dgl', [f'dgl.at_frac={w}']) for w in a.switch]
     plan += [(f'quarter-df{d}', m, [f'student.d_width={d}']) for d in a.d_f for m in ('vanilla', 'dgl')]

@@ -75,7 +75,7 @@ def export(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint, an e
         save_rosinality(fn, G, d=D, args=stylegan2_args(G))
         print(f'wrote {fn} (rosinality stylegan2-pytorch: g_ema{", d" if D is not None else ""}, latent_avg, args)')
     else:
-        from dglkit.biggan import save_biggan_pytorch
+        from dglkit.biggan_io import save_biggan_pytorch
         save_biggan_pytorch(fn, G, D, G_ema=G, itr=int(pm.get('step') or 0))
         print(f'wrote {fn}/ (BigGAN-PyTorch: G.pth and G_ema.pth both hold the exported generator'
               f'{", D.pth" if D is not None else ""}, state_dict.pth with the config)')

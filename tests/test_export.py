@@ -119,7 +119,7 @@ def test_safetensors_samples_like_the_source(files, tmp_path, name):
 
 def test_original_formats(files):
     from dglkit.stylegan2 import load_rosinality
-    from dglkit.biggan import load_biggan_pytorch
+    from dglkit.biggan_io import load_biggan_pytorch
     assert dglkit('export', files['stylegan2'], '--to', 'rosinality', '--with-d').returncode == 0
     G, D, meta = load_rosinality(files['stylegan2'].parent/'export'/'rosinality.pt', need_D=True)
     assert meta['args']['size'] == 16 and G.latent_avg is not None
