@@ -21,6 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)  # browser test
+	@test -e /usr/share/javascript/mathjax/MathJax.js || (apt-get update -qq && apt-get install -y -qq libjs-mathjax >/dev/null)  # docs preview: math offline
 	$(PY) tools/check_nbs.py
 	$(PY) -m pytest -n 2 -q -ra --durations=15 tests
 

@@ -10,8 +10,10 @@ same initial weights, data order and latents (stage 1 is identical), so modes ar
 - `full`: a full-width student (the teacher's architecture, fresh weights), vanilla vs DGL;
 - `dgl0`: the 1/4-width student with DGL from step 0 (no stage 1).
 Extra rows come from `--lams`, `--switch` and `--d-f` (λ, switch point and student-D width ablations).
-Metrics: FID and KID (MNIST-LeNet features) of G_ema, 5,000 samples vs the 5,000 digits, at the end, and every
-steps/4 during training (2,000 samples; the worst value after the switch shows instability). Prints per-seed
+Metrics: the demo's protocol (configs/demo.yaml `eval`): FID and KID (MNIST-LeNet features) of G_ema, 500 samples vs
+the 4,500 training digits, mean over 5 sample seeds, with the real-data floor (the 500 held-out digits) measured the
+same way; during training every steps/8 with one seed (the FID curve: has it flattened? the worst value after the
+switch shows instability). Prints per-seed
 values and, for each mode against vanilla, the paired ΔFID/ΔKID with a bootstrap 95% CI and the seeds won;
 writes benchmarks/results/replication.json (list `paired`: {mode, row, seeds, delta_fid_mean, ci95, wins, ...})."""
 import argparse, json, os, random, statistics, time
@@ -22,22 +24,20 @@ def one(job):
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     import torch; torch.set_num_threads(1)
     from dglkit.demo import demo_config
-    from dglkit.build import train_run
+    from dglkit.build import train_run, make_evaluator
     from dglkit.runs import read_metrics
     from dglkit.dgl import load_gan
-    from dglkit.data import mnist_digits
-    from dglkit.metrics import evaluate_generator
     name, mode, seed, ov, steps, out = job
-    cfg = demo_config(mode, overrides=[f'train.steps={steps}', f'seed={seed}', f'eval.every={max(1, steps // 4)}', 'eval.n=2000',
-                                       'report.latency=false', *ov])
+    cfg = demo_config(mode, overrides=[f'train.steps={steps}', f'seed={seed}', f'eval.every={max(1, steps // 8)}',
+                                       'report.latency=false', f'train.ckpt_every={max(1, steps // 4)}', *ov])
     run = Path(out)/f'{name}-{mode}-s{seed}'
     t = time.time(); train_run(cfg, run); secs = time.time() - t
     G = load_gan(run/'gan.pt')[0]
-    ev = evaluate_generator(G, mnist_digits(size=32), n=5000)
+    ev = make_evaluator(cfg)(G)
     sw = round(cfg['dgl']['at_frac'] * steps) if cfg['dgl']['two_stage'] and cfg['dgl']['at_frac'] is not None else 0
     curve = [(r['step'], r['fid']) for r in read_metrics(run) if r.get('fid') is not None]
     after = [f for s, f in curve if s > sw] or [f for _, f in curve]
-    return dict(row=name, mode=mode, seed=seed, overrides=ov, fid=ev['fid'], kid=ev['kid'], fid_curve=curve,
+    return dict(row=name, mode=mode, seed=seed, overrides=ov, fid=ev['fid'], kid=ev['kid'], fid_seed_std=ev['fid_seed_std'], fid_curve=curve,
                 best_fid=min(f for _, f in curve) if curve else None, worst_fid_after_switch=max(after) if after else None,
                 train_seconds=round(secs, 1), run=str(run))
 
@@ -67,16 +67,21 @@ if __name__ == '__main__':
     p.add_argument('--lams', type=float, nargs='*', default=[]); p.add_argument('--switch', type=float, nargs='*', default=[])
     p.add_argument('--d-f', type=float, nargs='*', default=[]); p.add_argument('--out', default='/tmp/dglkit-replication')
     p.add_argument('--json', default='benchmarks/results/replication.json')
+    p.add_argument('--modes', nargs='*', default=None, help='keep only these modes of the rows (e.g. vanilla dgl kd)')
     a = p.parse_args()
     rows = {'quarter': [('vanilla', []), ('dgl', []), ('kd', []), ('dgl_kd', [])],
             'full': [('vanilla', ['student.width=1.0', 'student.d_width=1.0']), ('dgl', ['student.width=1.0', 'student.d_width=1.0'])],
             'dgl0': [('dgl0', [])]}
-    plan = [(r, m, ov) for r in a.runs for m, ov in rows[r]]
+    plan = [(r, m, ov) for r in a.runs for m, ov in rows[r] if a.modes is None or m in a.modes]
     plan += [(f'quarter-lam{l}', 'dgl', [f'dgl.lam={l}']) for l in a.lams]
     plan += [(f'quarter-switch{w}', 'dgl', [f'dgl.at_frac={w}']) for w in a.switch]
     plan += [(f'quarter-df{d}', m, [f'student.d_width={d}']) for d in a.d_f for m in ('vanilla', 'dgl')]
     jobs = [(r, m, seed, kw, a.steps, a.out) for r, m, kw in plan for seed in a.seeds]
     t0 = time.time(); res = []
+    from dglkit.demo import demo_config
+    from dglkit.build import evaluate_floor, protocol_text
+    c0 = demo_config('vanilla')
+    floor = evaluate_floor(c0).numbers(); print(f"real-data floor: FID {floor['fid']:.2f} (protocol: {protocol_text(c0)})", flush=True)
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(one, jobs):
             res.append(r); print(f"{r['row']:>18s} {r['mode']:8s} seed {r['seed']}: FID {r['fid']:.2f} KID {r['kid']:.3f} "
@@ -103,4 +108,5 @@ if __name__ == '__main__':
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps(dict(benchmark='replication', command='python benchmarks/replication.py ' + ' '.join(
         f'--{k.replace("_", "-")} {" ".join(map(str, v)) if isinstance(v, list) else v}' for k, v in vars(a).items() if k not in ('out', 'json')),
-        steps=a.steps, seeds=a.seeds, seconds=round(time.time() - t0), summary=summary, paired=pairs, runs=res), indent=1))
+        steps=a.steps, seeds=a.seeds, seconds=round(time.time() - t0), protocol=protocol_text(c0), floor=floor, summary=summary,
+        paired=pairs, runs=res), indent=1))

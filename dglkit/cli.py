@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Annotated
 from fastcore.script import anno_parser, bool_arg
 from .config import ConfigError, load_config
+from .compare import compare
+from .export_cli import export
 
 # %% auto #0
 __all__ = ['Overrides', 'COMMANDS', 'dotted_to_set', 'train', 'compress', 'config', 'load_target', 'evaluate', 'truncated_normal',
-           'generate', 'sample', 'command_parser', 'usage', 'main']
+           'generate', 'sample', 'command_parser', 'usage', 'main', 'user_error']
 
 # %% ../nbs/09a_cli.ipynb #fe19d92e
 _dotted = re.compile(r'^--([A-Za-z_][\w-]*\.[\w.-]+)(=(.*))?$')
@@ -97,8 +99,10 @@ def load_target(target:str|Path, # a run folder or a GAN / checkpoint file
         fn = t/names[which]
         if not fn.exists(): raise ConfigError('target', f'{fn} does not exist (an unfinished run? try --which latest)')
     else: fn = t
-    if fn.suffix.lower() == '.pkl': from dglkit.nvlabs import load_nvlabs as load_gan  # NVlabs network pickles (their code is not run)
-    G, D, meta = load_gan(fn, ema=ema)
+    from dglkit.nvlabs import load_nvlabs          # NVlabs network pickles (their code is not run)
+    from dglkit.export import load_safetensors     # `dglkit export --to safetensors`
+    loader = {'.pkl': load_nvlabs, '.safetensors': load_safetensors}.get(fn.suffix.lower(), load_gan)
+    G, D, meta = loader(fn, ema=ema)
     cfg = meta.get('config')
     if cfg is None and (run_dir/'config.yaml').exists(): cfg = yaml.safe_load((run_dir/'config.yaml').read_text())
     if not (run_dir/'config.yaml').exists() and not t.is_dir(): run_dir = None
@@ -217,8 +221,8 @@ def sample(target:str, # a run folder, or a GAN file (gan.pt, a checkpoint)
     print(f'wrote {fn}')
     return 0
 
-# %% ../nbs/09a_cli.ipynb #63fe6801
-COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config)
+# %% ../nbs/09a_cli.ipynb #8237df2d
+COMMANDS = dict(train=train, compress=compress, evaluate=evaluate, sample=sample, config=config, compare=compare, export=export)
 
 def command_parser(name:str):
     "The argparse parser of subcommand `name` (from the function's signature and docments)"
@@ -256,6 +260,41 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
     except SystemExit as e: return e.code if isinstance(e.code, int) else 2
     except BrokenPipeError:  # `dglkit config --schema | head`: the reader left; exit quietly (Python docs' recipe)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); return 0
+    except KeyboardInterrupt:  # a second Ctrl-C: the iteration in flight is lost, the last checkpoint is not
+        if _rank0(): print(f'dglkit {name}: interrupted; run the same command again to resume from the last checkpoint', file=sys.stderr)
+        return 130
+    except Exception as e:
+        said = user_error(e, name)
+        if said is None or os.environ.get('DGLKIT_TRACEBACK'): raise  # a bug: the traceback is what helps
+        if _rank0(): print(f'dglkit {name}: {said[1]}', file=sys.stderr)
+        return said[0]
+
+_ERRNO_HINTS = {28: 'the disk is full: free space or use a --run-dir on another disk',
+                30: 'the file system is read-only: use a --run-dir on a writable disk',
+                13: 'permission denied: make the folder writable (and readable) for this user, or use another --run-dir',
+                1: 'operation not permitted: make the folder writable for this user, or use another --run-dir',
+                122: 'the disk quota is exceeded: free space or use a --run-dir on another disk'}
+
+_PEER_GONE = ('Connection closed by peer', 'Connection reset by peer', 'remote worker crashing')  # gloo/NCCL when a rank died
+
+def user_error(e:Exception, # an exception that reached the command line
+               name:str='train' # the command
+              )->tuple|None:
+    "`(exit status, message)` for errors the user can fix (bad checkpoints, full or read-only disks, a diverged run); None for bugs"
+    names = {c.__name__ for c in type(e).__mro__}  # (by name: no torch import for the config-only commands)
+    if 'CheckpointError' in names: return 2, f'checkpoint error: {e}'
+    if 'NonFiniteLossError' in names: return 1, f'training stopped: {e}'
+    if 'WeightsNotFoundError' in names: return 2, f'missing weights: {e}'
+    if names & {'DistBackendError', 'DistNetworkError'} or any(m in str(e) for m in _PEER_GONE):
+        return 1, (f'another process of this multi-process run stopped ({str(e).splitlines()[0][:200]}): see its own error above '
+                   '(killed, out of memory, a crash). The last checkpoint is intact: run the same command again to resume.')
+    if isinstance(e, OSError):
+        hint = _ERRNO_HINTS.get(e.errno, 'check the path, its permissions and the free space')
+        where = f' ({e.filename})' if e.filename else ''
+        again = (' Checkpoints are replaced atomically, so the last complete one is intact: once fixed, run the same command '
+                 'again to resume.') if name in ('train', 'compress') else ''
+        return 1, f'{e.strerror or e}{where}: {hint}.{again}'
+    return None
 
 # %% ../nbs/09a_cli.ipynb #5833748c
 if __name__ == '__main__' and sys.argv and sys.argv[0].endswith('cli.py'): sys.exit(main())

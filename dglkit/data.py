@@ -17,9 +17,9 @@ from torch.utils.data import Dataset
 from fastcore.basics import store_attr
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'to_uint8', 'from_uint8', 'TensorImageDataset', 'stratified_split', 'mnist_digits', 'prepare_image',
-           'ImageFolderDataset', 'LMDBDataset', 'TorchvisionDataset', 'torchvision_dataset', 'GaussianMixture2D',
-           'mode_coverage', 'StreamSampler']
+__all__ = ['IMAGE_EXTS', 'to_uint8', 'from_uint8', 'TensorImageDataset', 'stratified_split', 'mnist_digits', 'to_8bit',
+           'prepare_image', 'ImageFolderDataset', 'LMDBDataset', 'TorchvisionDataset', 'torchvision_dataset',
+           'GaussianMixture2D', 'mode_coverage', 'StreamSampler']
 
 # %% ../nbs/01_data.ipynb #f980a7a2
 def to_uint8(x:torch.Tensor # float images in [-1, 1] (values outside are clamped)
@@ -121,8 +121,20 @@ def mnist_digits(size:int=32, # output resolution
     ds.indices = idx  # rows of mnist_5k.csv.gz
     return ds
 
-# %% ../nbs/01_data.ipynb #badd87bc
+# %% ../nbs/01_data.ipynb #0d7662d9
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp', '.tif', '.tiff')
+
+def to_8bit(img # a PIL image
+           ):
+    "A gray image with more than 8 bits per sample (modes 'I;16*', 'I', 'F') as an 8-bit 'L' image, scaled, not clipped"
+    from PIL import Image
+    if not (img.mode.startswith('I;16') or img.mode in ('I', 'F')): return img
+    a = np.asarray(img).astype(np.float64)
+    hi = float(a.max()) if a.size else 0.
+    if img.mode == 'F': top = 1. if hi <= 1 else 255.  # floats: [0, 1], else already 0..255
+    elif img.mode == 'I': top = 255. if hi <= 255 else 65535. if hi <= 65535 else hi  # 32-bit ints: 8- or 16-bit data
+    else: top = 65535.
+    return Image.fromarray(np.clip(np.round(a * (255. / top)), 0, 255).astype(np.uint8), 'L')
 
 def prepare_image(img, # a PIL image
                   res:int=None, # output size; None: center-crop to the shorter side without resizing
@@ -130,7 +142,7 @@ def prepare_image(img, # a PIL image
                  )->torch.Tensor:
     "Convert a PIL image to a uint8 tensor C×res×res: RGB/grayscale, shorter side resized to `res`, center crop"
     from PIL import Image
-    img = img.convert('RGB' if channels == 3 else 'L')
+    img = to_8bit(img).convert('RGB' if channels == 3 else 'L')
     w, h = img.size
     if res is None: res = min(w, h)
     if min(w, h) != res:

@@ -48,30 +48,32 @@ class DGLTeacher(Callback):
         l.teacher_fake_logits = t.detach()
         l.loss_terms['teacher'] = l.lam * teacher_term(t, l.gan_loss.kind, self.gated)
 
-# %% ../nbs/05_dgl.ipynb #ff23cc3b
+# %% ../nbs/05_dgl.ipynb #bd5bb252
 class TwoStage(Callback):
     "Stage 1 (λ = 0) until a switch point, then stage 2 with the teacher's λ, optionally ramped up"
     order = 11
     def __init__(self, at_step:int|None=None, # switch at this iteration
                  at_kimg:float|None=None, # … or after this many thousand real images (all processes)
-                 at_frac:float|None=None, # … or at this fraction of the run (`fit_steps`' target)
+                 at_frac:float|None=None, # … or at this fraction of the run (the first `fit_steps`' target; then fixed)
                  warmup_steps:int=0 # ramp λ linearly over this many iterations after the switch
                 ):
         given = [k for k, v in dict(at_step=at_step, at_kimg=at_kimg, at_frac=at_frac).items() if v is not None]
         if len(given) != 1: raise ValueError(f'Give exactly one of at_step, at_kimg, at_frac (got {given or "none"})')
         if at_frac is not None and not 0 <= at_frac <= 1: raise ValueError(f'at_frac must be in [0, 1], got {at_frac}')
-        store_attr()
+        store_attr(); self.fixed = None
 
-    def switch_step(self)->int:
-        "The first iteration of stage 2"
+    def switch_step(self)->int|None:
+        "The first iteration of stage 2 (None: an `at_frac` switch before the run's budget is known)"
         l = self.learn
         if self.at_step is not None: return int(self.at_step)
         if self.at_kimg is not None: return math.ceil(self.at_kimg * 1000 / (l.global_bs * l.n_dis))
-        return round(self.at_frac * l.n_steps)
+        if self.fixed is not None: return self.fixed
+        return None if l.n_steps is None else round(self.at_frac * l.n_steps)
 
     def before_fit(self):
         if not hasattr(self.learn, 'dgl_teacher'):
             raise ValueError('TwoStage needs a DGLTeacher callback on the learner (it sets the teacher term λ)')
+        if self.at_frac is not None and self.fixed is None: self.fixed = self.switch_step()  # fixed for the rest of the run
 
     def lam_at(self, step:int)->float:
         "λ for iteration `step`"
@@ -86,8 +88,9 @@ class TwoStage(Callback):
 
     def state_dict(self): return dict(switch_step=self.switch_step(), stage=self.learn.stage, lam=self.learn.lam)
     def load_state_dict(self, sd):
-        if self.at_frac is not None and self.learn.n_steps is None: return  # the budget comes with `fit_steps`
-        if sd['switch_step'] != self.switch_step():
+        if self.at_frac is not None:  # the run's switch, computed from the budget it started with, stays
+            self.fixed = sd['switch_step']; return
+        if sd['switch_step'] is not None and sd['switch_step'] != self.switch_step():
             warnings.warn(f"The checkpoint's run switched to stage 2 at step {sd['switch_step']}, this schedule "
                           f"switches at {self.switch_step()}: the resumed run follows the new schedule.")
 

@@ -50,9 +50,12 @@ def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; Non
     if world > 1: atexit.register(lambda: torch.distributed.is_initialized() and torch.distributed.destroy_process_group())  # else gloo can abort at teardown
     return acc
 
-# %% ../nbs/04_engine.ipynb #b56a0962
+# %% ../nbs/04_engine.ipynb #c464b8b3
 class TermMetric(Metric):
     "A fastai metric that reports the mean (or last value) of `learn.log_vals[key]` over the logging interval"
+    # terms that only some recipes have: the progress table shows their column only when `learn` will log them
+    EXPECTED = {'r1': lambda l: getattr(getattr(l, 'gan_loss', None), 'r1_gamma', 0) > 0,
+                'teacher': lambda l: getattr(l, 'dgl_teacher', None) is not None}
     def __init__(self, key:str, # the term's name in `learn.log_vals`
                  last:bool=False # report the last value instead of the mean
                 ): store_attr(); self.reset()
@@ -61,6 +64,10 @@ class TermMetric(Metric):
         v = learn.log_vals.get(self.key)
         if v is None: return
         self.total, self.count, self.val = self.total + v, self.count + 1, v
+    def expected(self, learn)->bool:
+        "Will `learn`'s recipe log this term at all (R1 only with `r1_gamma > 0`, the teacher term only with `DGLTeacher`)?"
+        f = self.EXPECTED.get(self.key)
+        return True if f is None else bool(f(learn))
     @property
     def value(self):
         v = self.val if self.last else (self.total / self.count if self.count else None)
@@ -141,17 +148,28 @@ class OneCycle(Callback):
                         _cos(self.moms[1], self.moms[2], (p - self.pct_start) / (1 - self.pct_start))
                     g['betas'] = (m, g['betas'][1])
 
-# %% ../nbs/04_engine.ipynb #bc208f52
+# %% ../nbs/04_engine.ipynb #9e8a9024
 class StepProgress(ProgressCallback):
-    "fastai's `ProgressCallback` for step-based GAN training: resumes mid-run and shows step, stage and λ"
+    "fastai's `ProgressCallback` for step-based GAN training: resumes mid-run, shows step, stage and λ; the table is headed by its column names and leaves out terms the recipe never logs"
     def before_fit(self):
-        super().before_fit()
-        if getattr(self, 'mbar', False): self.mbar = master_bar(list(range(self.first_epoch, self.n_epoch)))
+        if self.create_mbar: self.mbar = master_bar(list(range(self.first_epoch, self.n_epoch)))  # before the names are written to it
+        hide = {m.name for m in self.learn.metrics if isinstance(m, TermMetric) and not m.expected(self.learn)}
+        self.keep = [n not in hide for n in self.recorder.metric_names]
+        if self.learn.logger != noop:
+            self.old_logger, self.learn.logger = self.logger, self._write_stats
+            self._write_stats(self.recorder.metric_names)
+        else: self.old_logger = noop
     def before_epoch(self):
         if getattr(self, 'mbar', False): self.mbar.update(self.epoch - self.first_epoch)
+    def _write_stats(self, log):
+        keep, names = getattr(self, 'keep', None), list(self.recorder.metric_names)
+        def cell(i, v):  # a term not logged in this window (the teacher term in stage 1) prints as '–'; the stage as an integer
+            if isinstance(v, float) and math.isnan(v): return '–'
+            return str(int(v)) if i < len(names) and names[i] == 'stage' and isinstance(v, float) else v
+        super()._write_stats([cell(i, v) for i, v in enumerate(log) if keep is None or i >= len(keep) or keep[i]])
     def after_batch(self):
-        self.pbar.update(self.iter + 1)
         self.pbar.comment = f'step {self.step}/{self.n_steps} · stage {self.stage} · λ={self.lam:.3g} · G {float(self.loss):.3f}'
+        self.pbar.update(self.iter + 1)   # after the comment: the text shows this step, not the previous one
 
 # %% ../nbs/04_engine.ipynb #f8997ab0
 class NonFiniteLossError(RuntimeError):
@@ -195,7 +213,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #6bb4cfb7
+# %% ../nbs/04_engine.ipynb #205283ca
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -453,6 +471,7 @@ class DGLLearner(Learner):
         "Everything a resume needs: models, EMA, optimizers, grad scaler, counters, callback states, RNG, history"
         sc = self.accelerator.scaler
         return dict(format='dglkit-learner-v1', step=self.step, d_step=self.d_step, seed=self.seed,
+                    world=self.world, bs=self.bs, n_dis=self.n_dis,
                     G=self.G.state_dict(), D=self.D.state_dict(),
                     G_ema=None if self.G_ema is None else self.G_ema.state_dict(),
                     G_config=getattr(self.G, 'config', None), D_config=getattr(self.D, 'config', None),
@@ -464,10 +483,23 @@ class DGLLearner(Learner):
 
     def load_state_dict(self, sd:dict):
         "Restore a `state_dict` (models, EMA, optimizers, scaler, counters, callbacks, RNG)"
-        if sd.get('format') != 'dglkit-learner-v1':
+        if not isinstance(sd, dict) or sd.get('format') != 'dglkit-learner-v1':
             raise CheckpointError('Not a dglkit training checkpoint (no format key dglkit-learner-v1): '
                                   'to start from pretrained weights, load them into the models instead.')
-        self.G.load_state_dict(sd['G']); self.D.load_state_dict(sd['D'])
+        w = sd.get('world', self.world)  # (checkpoints before this key: not checked)
+        if w != self.world:
+            raise CheckpointError(
+                f'The checkpoint was written by a run with {w} process(es) (global batch {sd.get("bs", 0) * w} = {sd.get("bs", "?")} x {w}), this '
+                f'run has {self.world}: the data order, the global batch and every kimg-based schedule depend on the number '
+                f'of processes, so a resume must keep it. Resume with {w} process(es) (accelerate launch --num_processes {w}'
+                f'{"" if w > 1 else ", or without accelerate launch"}), or start a new run folder.')
+        for k, m in (('G', self.G), ('D', self.D)):
+            try: m.load_state_dict(sd[k])
+            except (RuntimeError, KeyError) as e:
+                raise CheckpointError(f'The checkpoint\'s {k} does not fit this run\'s {k} ({type(m).__name__}, config '
+                                      f'{getattr(m, "config", None)}; the file\'s is {sd.get(f"{k}_config")}): '
+                                      f'{str(e).splitlines()[0][:300]}. It belongs to another run: move it away or use '
+                                      'a new run folder.') from None
         if sd.get('G_ema') is not None:
             if self.G_ema is None: self.G_ema = deepcopy(self.G).eval().requires_grad_(False)
             self.G_ema.load_state_dict(sd['G_ema'])
@@ -495,6 +527,6 @@ class DGLLearner(Learner):
     def load_checkpoint(self, fn:str|Path # a file written by `save_checkpoint`
                        ):
         "Resume from a checkpoint file (loaded with `weights_only=True`)"
-        self.load_state_dict(safe_load(fn, map_location=self.device))
+        self.load_state_dict(safe_load(fn, map_location='cpu'))  # CPU tensors: the RNG state must stay there; weights are copied in
         self.last_checkpoint = Path(fn)
         return self

@@ -35,6 +35,9 @@ class EvalDuringTraining(Callback):
         "Evaluate now (main process); returns the `EvalResult`"
         l = self.learn
         G = l.G_ema if self.use_ema and l.G_ema is not None else l.G
+        from dglkit.mixtures import is_point_metrics, evaluate_mixture
+        if is_point_metrics(self.metrics):  # 2-D points (GaussianMixture2D): modes, hq, kl, sw1
+            return evaluate_mixture(G, self.reference, n=self.n, metrics=self.metrics, seed=self.seed, device=l.device)
         return evaluate_generator(G, self.reference, n=self.n, extractor=self.extractor, metrics=self.metrics,
                                   seed=self.seed, device=l.device, **self.kwargs)
 

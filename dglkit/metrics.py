@@ -32,7 +32,7 @@ from .data import to_uint8
 __all__ = ['MEM_CACHE_SIZE', 'METRIC_KEYS', 'fingerprint', 'get_extractor', 'as_uint8_images', 'extract_features',
            'default_cache_dir', 'real_statistics', 'FidelityGenerator', 'eval_mode', 'iter_uint8_samples',
            'generate_uint8', 'write_png_folder', 'EvalResult', 'metrics_from_features', 'evaluate_generator',
-           'evaluate_samples']
+           'evaluate_samples', 'over_seeds', 'real_floor']
 
 # %% ../nbs/06_metrics.ipynb #9cc92169
 def fingerprint(*parts)->str:
@@ -349,3 +349,25 @@ def evaluate_samples(fake, # generated images: uint8 tensor, [-1, 1] tensor or d
                    n_real=real['n'] if real else 0, reference=_reference_name(reference, reference_name),
                    reference_fingerprint=real['key'] if real else None, extractor_id=fe.dglkit_id, seed=seed,
                    real_cache=status, seconds=round(time.perf_counter() - t0, 3), torch_fidelity=torch_fidelity.__version__)
+
+# %% ../nbs/06_metrics.ipynb #23f2054d
+def over_seeds(evaluate, # `seed -> EvalResult`, e.g. `lambda s: evaluate_generator(G, ref, n=500, seed=s)`
+               seeds=(2020, 2021, 2022, 2023, 2024) # sample seeds
+              )->EvalResult:
+    "Mean and spread of `evaluate(seed)` over `seeds` (per-seed values in `meta['per_seed']`)"
+    rs = [evaluate(s) for s in seeds]
+    keys = [k for k in rs[0].numbers() if not k.endswith('_std')]
+    vals, per = {}, [dict(seed=s, **{k: r[k] for k in keys}) for s, r in zip(seeds, rs)]
+    for k in keys:
+        v = [r[k] for r in rs]
+        vals[k], vals[f'{k}_seed_std'] = float(np.mean(v)), float(np.std(v))
+    labels = {**rs[0]['labels'], **{f'{k}_seed_std': f"{rs[0]['labels'][k]} std over seeds" for k in keys}}
+    return EvalResult(vals, labels=labels, meta=dict(rs[0]['meta'], seed=None, seeds=list(seeds), per_seed=per))
+
+def real_floor(held_out, # real images the model never saw (see `as_uint8_images`)
+               reference, # the reference set of the models' evaluation
+               seeds=(2020, 2021, 2022, 2023, 2024), # the same seeds as the models' (only KID subsets vary)
+               **kwargs # `evaluate_samples` arguments (extractor, metrics, ...), as for the models
+              )->EvalResult:
+    "The real-data floor: held-out real images evaluated against `reference` exactly like a generator's samples"
+    return over_seeds(lambda s: evaluate_samples(held_out, reference, seed=s, **kwargs), seeds)

@@ -7,16 +7,16 @@ Docs: https://dglkit.github.io/dglkit/models.html.md"""
 
 # %% ../nbs/02_models.ipynb #f60c4d2a
 from __future__ import annotations
-import inspect, math, warnings
+import importlib, inspect, math, warnings
 import torch
 from torch import nn
 import torch.nn.functional as F
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 # %% auto #0
-__all__ = ['MODELS', 'register_model', 'GANModule', 'GeneratorBase', 'DiscriminatorBase', 'build_model', 'student_config',
-           'DCGANGenerator', 'DCGANDiscriminator', 'CondBatchNorm2d', 'ResNetGenerator', 'ResNetDiscriminator',
-           'MLPGenerator', 'MLPDiscriminator', 'prune_from_teacher']
+__all__ = ['MODELS', 'LAZY_MODELS', 'register_model', 'GANModule', 'GeneratorBase', 'DiscriminatorBase', 'build_model',
+           'student_config', 'DCGANGenerator', 'DCGANDiscriminator', 'CondBatchNorm2d', 'ResNetGenerator',
+           'ResNetDiscriminator', 'MLPGenerator', 'MLPDiscriminator', 'prune_from_teacher']
 
 # %% ../nbs/02_models.ipynb #81b058dd
 MODELS = {}
@@ -90,12 +90,17 @@ def _check_res(cls, res, ok):
     return int(math.log2(res))
 
 # %% ../nbs/02_models.ipynb #5bc6c1c6
+# the kit's architectures that live in modules of their own (imported on first use, e.g. when a gan.pt is loaded)
+LAZY_MODELS = {**{a: 'dglkit.stylegan2' for a in ('StyleGAN2Generator', 'StyleGAN2Discriminator')},
+               **{a: 'dglkit.biggan' for a in ('BigGANGenerator', 'BigGANDiscriminator')}}
+
 def build_model(config:dict # a model's `config`: constructor arguments plus `arch`
                )->nn.Module:
     "Rebuild a model (freshly initialised) from its `config`"
     if not isinstance(config, dict) or 'arch' not in config:
         raise ValueError(f"build_model needs a config dict with an 'arch' key (a model's .config), got {config!r}")
     arch = config['arch']
+    if arch not in MODELS and arch in LAZY_MODELS: importlib.import_module(LAZY_MODELS[arch])  # registers it
     if arch not in MODELS:
         raise ValueError(f'Unknown arch {arch!r}: known {sorted(MODELS)}. Import the module that registers it first.')
     kw = {k: v for k, v in config.items() if k != 'arch'}

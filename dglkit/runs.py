@@ -14,8 +14,8 @@ from fastai.callback.core import Callback
 from .config import ConfigError, config_changes
 
 # %% auto #0
-__all__ = ['RunLog', 'MetricsLog', 'row_line', 'truncate_metrics', 'read_metrics', 'read_status', 'write_status', 'check_run_dir',
-           'save_config', 'RunLock']
+__all__ = ['RunLog', 'MetricsLog', 'row_line', 'write_atomic', 'truncate_metrics', 'read_metrics', 'clean_temp_files',
+           'read_status', 'write_status', 'check_run_dir', 'save_config', 'RunLock']
 
 # %% ../nbs/09b_runs.ipynb #4d754da7
 class RunLog:
@@ -51,7 +51,19 @@ def row_line(r:dict, n_steps=None)->str:
     return (f'step {r["step"]}/{n_steps} · kimg {r["kimg"]:.2f} · stage {r.get("stage", 1)} · λ {r.get("lam", 0):.3g} · {terms} · '
             f'{r.get("sec_per_step", 0):.3f} s/step')
 
-# %% ../nbs/09b_runs.ipynb #496b339d
+# %% ../nbs/09b_runs.ipynb #3926c95e
+def write_atomic(fn:str|Path, # the file
+                 text:str # its new content
+                ):
+    "Replace `fn`'s content atomically (a temporary file beside it, renamed over it; removed again if the write fails)"
+    fn = Path(fn); tmp = fn.with_name(fn.name + '.tmp')
+    try:
+        with open(tmp, 'w') as f: f.write(text); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, fn)
+    except BaseException:
+        if tmp.exists(): tmp.unlink()
+        raise
+
 def truncate_metrics(fn:str|Path, # a metrics.jsonl file
                      step:int # keep rows with `row['step'] <= step`
                     )->int:
@@ -63,7 +75,7 @@ def truncate_metrics(fn:str|Path, # a metrics.jsonl file
         try: r = json.loads(line)
         except json.JSONDecodeError: continue
         if r.get('step', 0) <= step: keep.append(line)
-    tmp = fn.with_suffix('.tmp'); tmp.write_text(''.join(l + '\n' for l in keep)); os.replace(tmp, fn)
+    write_atomic(fn, ''.join(l + '\n' for l in keep))
     return len(keep)
 
 def read_metrics(fn:str|Path)->list:
@@ -71,7 +83,21 @@ def read_metrics(fn:str|Path)->list:
     fn = Path(fn); fn = fn/'metrics.jsonl' if fn.is_dir() else fn
     return [json.loads(l) for l in fn.read_text().splitlines() if l.strip()] if fn.exists() else []
 
-# %% ../nbs/09b_runs.ipynb #7863f093
+# %% ../nbs/09b_runs.ipynb #82e80bb8
+_TEMP_NAMES = ('status.json.tmp', 'config.yaml.tmp', 'metrics.jsonl.tmp', 'status.tmp', 'config.tmp', 'metrics.tmp')
+
+def clean_temp_files(run_dir)->list:
+    "Remove the temporary files that killed writes left in `run_dir`; their names (relative to `run_dir`)"
+    run_dir, out = Path(run_dir), []
+    if not run_dir.is_dir(): return out
+    # only the kit's own: `write_atomic`'s `NAME.tmp` of its files, `atomic_save`'s `.NAME.*.tmp` (a --run-dir that
+    # points at a folder holding other things keeps them)
+    cands = [p for p in run_dir.glob('*.tmp') if p.name in _TEMP_NAMES or p.name.startswith('.')]
+    for sub in ('checkpoints', 'samples'): cands += [p for p in (run_dir/sub).glob('.*.tmp')]
+    for p in sorted(cands):
+        if p.is_file(): p.unlink(); out.append(p.relative_to(run_dir).as_posix())
+    return out
+
 def read_status(run_dir)->dict:
     "The run folder's `status.json` (`{}` when missing)"
     fn = Path(run_dir)/'status.json'
@@ -81,7 +107,7 @@ def read_status(run_dir)->dict:
 def write_status(run_dir, **kw):
     "Write `status.json` atomically"
     fn = Path(run_dir)/'status.json'; fn.parent.mkdir(parents=True, exist_ok=True)
-    tmp = fn.with_suffix('.tmp'); tmp.write_text(json.dumps(kw) + '\n'); os.replace(tmp, fn)
+    write_atomic(fn, json.dumps(kw) + '\n')
 
 def check_run_dir(cfg:dict, run_dir)->dict|None:
     "The config saved in `run_dir` (None if new); a `ConfigError` when `cfg` is a different experiment"
@@ -98,7 +124,7 @@ def save_config(cfg:dict, fn):
     "Write a resolved config as YAML"
     import yaml
     fn = Path(fn); fn.parent.mkdir(parents=True, exist_ok=True)
-    tmp = fn.with_suffix('.tmp'); tmp.write_text(yaml.safe_dump(cfg, sort_keys=False)); os.replace(tmp, fn)
+    write_atomic(fn, yaml.safe_dump(cfg, sort_keys=False))
 
 # %% ../nbs/09b_runs.ipynb #a0df50ad
 class RunLock:

@@ -121,7 +121,7 @@ def test_two_processes_identical_weights_files_once(teacher, tmp_path):
     env = dict(ENV, ACCELERATE_USE_CPU='1')
     cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1',
            '--mixed_precision', 'bf16', '--dynamo_backend', 'no', '-m', 'dglkit.cli', 'compress', '--config', str(QUARTER),
-           '--run-dir', str(run), '--steps', '10', *map(str, small(teacher))]
+           '--run-dir', str(run), '--steps', '10', *map(str, small(teacher)), '--set', 'dgl.at_step=5']  # (stage 2 inside the 10 steps)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     out = r.stdout

@@ -17,6 +17,7 @@ def test_demo_quick_writes_run_folders_and_the_report(tmp_path):
         for k in ['fid', 'kid', 'params', 'macs', 'latency_ms']: assert math.isfinite(v[k]), k
     assert j['students']['dgl']['params'] < j['teacher']['params'] / 5
     assert j['teacher_file'].endswith('dglkit/assets/teacher_dcgan_mnist.pt')
+    assert math.isfinite(j['floor']['fid']) and j['floor']['fid'] < j['teacher']['fid'] and 'floor' in j['protocol']
     for m in modes:  # each student is a run folder that the command line handles
         assert json.loads((tmp_path/m/'status.json').read_text())['state'] == 'finished'
     e = subprocess.run([sys.executable, '-m', 'dglkit.cli', 'evaluate', str(tmp_path/'dgl'), '--n', '200', '--latency', 'false'],

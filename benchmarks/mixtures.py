@@ -1,0 +1,248 @@
+"""2-D mixture benchmark: does the teacher's discriminator carry the modes?
+
+For the 8-Gaussian ring and the 25-Gaussian grid: train the teacher once (configs/mixture-<kind>-teacher.yaml through
+`dglkit.build.train_run`, cached in runs/mixtures/<kind>-teacher), then the ×0.25 student of configs/mixture-<kind>.yaml
+in every mode of `dglkit.build.MODES` (vanilla, two-stage DGL, DGL from step 0, KD, DGL + KD) for the same seeds, two
+processes at a time. Each student is built by `build_models` and trained by `build_learner` (no run folder: the
+run-folder overhead is measured once, side by side, with `--overhead`); its metrics come from
+`EvalDuringTraining` -> `dglkit.mixtures.evaluate_mixture`, the path every run with `eval.metrics: [modes, ...]` takes.
+
+    OMP_NUM_THREADS=1 python benchmarks/mixtures.py                       # 10 seeds, both mixtures -> benchmarks/results/mixtures.json
+    python benchmarks/mixtures.py --seeds 2 --steps 100 --mixtures ring --out /tmp/m.json --no-pictures   # a smoke run
+
+Writes benchmarks/results/mixtures.json (per-seed values, `paired` comparisons with bootstrap CIs, curves, timings)
+and, unless --no-pictures, nbs/images/mixtures-<kind>.png and nbs/images/mixtures-curves.png (the docs page
+nbs/tutorials/mixtures.ipynb links them); --update-docs rewrites the table on that page."""
+import os
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+import argparse, json, platform, sys, tempfile, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MIXTURES = ('ring', 'grid')
+PICTURE_SEED = 0
+
+def _torch1():
+    import torch
+    torch.set_num_threads(1)
+    return torch
+
+def train_teacher(kind:str, runs:Path)->dict:
+    "Train (or find cached) the teacher of `kind`: its metrics and seconds"
+    from dglkit.config import load_config
+    from dglkit.build import train_run
+    from dglkit.dgl import load_gan
+    _torch1()
+    cfg = load_config(ROOT/f'configs/mixture-{kind}-teacher.yaml')
+    run = runs/f'{kind}-teacher'
+    t0 = time.perf_counter()
+    r = train_run(cfg, run)
+    secs = time.perf_counter() - t0
+    _, _, meta = load_gan(run/'gan.pt')
+    return dict(run=str(run), gan=str(run/'gan.pt'), cached=r['learn'] is None, seconds=round(secs, 2),
+                steps=cfg['train']['steps'], metrics=meta.get('metrics', {}))
+
+def student_config(kind:str, mode:str, seed:int, teacher:str, steps:int|None=None)->dict:
+    from dglkit.config import load_config
+    from dglkit.build import mode_overrides
+    ov = {**mode_overrides(mode), 'seed': seed, 'teacher.path': teacher, 'name': f'mixture-{kind}-{mode}-s{seed}'}
+    if steps: ov['train.steps'] = steps
+    return load_config(ROOT/f'configs/mixture-{kind}.yaml', ov)
+
+def switch_step(cfg:dict)->int:
+    d = cfg['dgl']
+    if not d['two_stage']: return 0
+    if d['at_step'] is not None: return d['at_step']
+    return int(round((d['at_frac'] if d['at_frac'] is not None else 0.5) * cfg['train']['steps']))
+
+def run_student(kind:str, mode:str, seed:int, teacher:str, steps:int|None=None, snapshots:bool=False)->dict:
+    "One student through `build_learner`; final metrics, the curve and (optionally) point snapshots"
+    torch = _torch1()
+    from dglkit.build import build_models, build_data, build_learner
+    from dglkit.eval_callback import EvalDuringTraining
+    from dglkit.mixtures import MixtureSnapshots
+    cfg = student_config(kind, mode, seed, teacher, steps)
+    t0 = time.perf_counter()
+    m, data = build_models(cfg), build_data(cfg['data'])
+    ev = cfg['eval']
+    evcb = EvalDuringTraining(data, every=ev['every'] or 10**12, n=ev['n'], metrics=tuple(ev['metrics']), best=None, seed=ev['seed'])
+    cbs = [evcb] + ([MixtureSnapshots([switch_step(cfg)], n=ev['n'], seed=ev['seed'])] if snapshots else [])
+    with tempfile.TemporaryDirectory() as tmp:
+        learn = build_learner(cfg, data, m['G'], m['D'], m['teacher_D'], m['teacher_G'], cbs=cbs, path=tmp)
+        t1 = time.perf_counter()
+        learn.fit_steps(cfg['train']['steps'])
+        t2 = time.perf_counter()
+    last = evcb.results[-1]
+    out = dict(mixture=kind, mode=mode, seed=seed, steps=learn.step, **{k: last[k] for k in ev['metrics']},
+               counts=last['meta']['counts'], seconds=round(t2 - t0, 3), sec_per_step=round((t2 - t1) / learn.step, 5),
+               curve=[[r['step']] + [round(r[k], 5) for k in ev['metrics']] for r in evcb.results])
+    if snapshots: out['snapshots'] = {int(k): v.tolist() for k, v in learn.mixture_snapshots.points.items()}
+    return out
+
+def run_folder_student(kind:str, mode:str, seed:int, teacher:str, steps:int|None, runs:Path)->dict:
+    "The same student through `train_run` (a run folder: log, metrics.jsonl, checkpoint, gan.pt, report)"
+    _torch1()
+    import shutil
+    from dglkit.build import train_run
+    cfg = student_config(kind, mode, seed, teacher, steps)
+    run = runs/f'overhead-{kind}-{mode}-s{seed}'
+    shutil.rmtree(run, ignore_errors=True)
+    t0 = time.perf_counter()
+    r = train_run(cfg, run)
+    secs = time.perf_counter() - t0
+    last = r['learn'].eval_during_training.results[-1]
+    return dict(seconds=round(secs, 3), **{k: last[k] for k in cfg['eval']['metrics']})
+
+def pictures(kind:str, rows:list, teacher_gan:str, out_dir:Path, steps:int|None=None)->list:
+    "Samples of the teacher and of every mode's student (seed PICTURE_SEED) over the teacher D's logit, at the switch and at the end"
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt, torch
+    from dglkit.dgl import load_teacher
+    from dglkit.build import build_data
+    from dglkit.mixtures import plot_mixture, sample_points
+    Gt, Dt, _ = load_teacher(teacher_gan)
+    cfg = student_config(kind, 'dgl', PICTURE_SEED, teacher_gan, steps)
+    gm = build_data(cfg['data'])
+    snaps = {r['mode']: r['snapshots'] for r in rows if r['mixture'] == kind and r['seed'] == PICTURE_SEED and 'snapshots' in r}
+    modes = list(snaps)
+    sw, end = switch_step(cfg), cfg['train']['steps']
+    fig, axs = plt.subplots(2, len(modes) + 1, figsize=(2.6 * (len(modes) + 1), 5.0))
+    plot_mixture(sample_points(Gt, cfg['eval']['n'], cfg['eval']['seed']), gm, Dt, ax=axs[0, 0], title='teacher (its own D)')
+    plot_mixture(None, gm, Dt, ax=axs[1, 0], title='teacher D logit, real 3σ discs')
+    for j, mode in enumerate(modes, 1):
+        s = snaps[mode]
+        k0 = min(s, key=lambda k: abs(int(k) - sw))
+        plot_mixture(torch.tensor(s[k0]), gm, Dt, ax=axs[0, j], title=f'{mode} · step {k0} ' + ('(switch)' if int(k0) < end else '(no switch: end)'))
+        plot_mixture(torch.tensor(s[max(s, key=int)]), gm, Dt, ax=axs[1, j], title=f'{mode} · step {max(s, key=int)} (end)')
+    fig.suptitle(f'{kind}: student samples (yellow) over the teacher discriminator\'s logit (red: "real"), seed {PICTURE_SEED}', fontsize=9)
+    fig.tight_layout()
+    p = out_dir/f'mixtures-{kind}.png'
+    fig.savefig(p, dpi=72); plt.close(fig)
+    return [p]
+
+def curves_picture(rows:list, metric_names:list, out_dir:Path)->Path:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    kinds = list(dict.fromkeys(r['mixture'] for r in rows))
+    fig, axs = plt.subplots(2, len(kinds), figsize=(4.2 * len(kinds), 5.4), squeeze=False)
+    for j, kind in enumerate(kinds):
+        for r in rows:
+            if r['mixture'] != kind or r['seed'] != PICTURE_SEED: continue
+            c = r['curve']
+            for i, k in enumerate(('modes', 'hq')):
+                axs[i, j].plot([x[0] for x in c], [x[1 + metric_names.index(k)] for x in c], label=r['mode'], lw=1.2)
+        for i, k in enumerate(('modes covered', 'high-quality share')):
+            axs[i, j].set_title(f'{kind}: {k} over training (seed {PICTURE_SEED})', fontsize=9); axs[i, j].set_xlabel('step', fontsize=8)
+            axs[i, j].legend(fontsize=7); axs[i, j].tick_params(labelsize=7)
+    fig.tight_layout()
+    p = out_dir/'mixtures-curves.png'
+    fig.savefig(p, dpi=72); plt.close(fig)
+    return p
+
+def means(rows:list, metric_names)->dict:
+    import numpy as np
+    out = {}
+    for r in rows: out.setdefault((r['mixture'], r['mode']), []).append(r)
+    return {k: {m: float(np.mean([x[m] for x in v])) for m in metric_names} | {f'{m}_sd': float(np.std([x[m] for x in v])) for m in metric_names}
+            for k, v in out.items()}
+
+def update_docs(table:str, page:Path):
+    "Replace the table between the markers <!-- mixtures-table --> ... <!-- /mixtures-table --> in the docs notebook"
+    nb = json.loads(page.read_text())
+    a, b = '<!-- mixtures-table -->', '<!-- /mixtures-table -->'
+    for c in nb['cells']:
+        src = ''.join(c['source'])
+        if c['cell_type'] == 'markdown' and a in src:
+            new = src[:src.index(a) + len(a)] + '\n' + table + '\n' + src[src.index(b):]
+            lines = new.split('\n')
+            c['source'] = [l + '\n' for l in lines[:-1]] + [lines[-1]]
+            page.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+            return True
+    raise SystemExit(f'{page} has no {a} marker')
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--seeds', type=int, default=10)
+    ap.add_argument('--mixtures', nargs='+', default=list(MIXTURES), choices=MIXTURES)
+    ap.add_argument('--modes', nargs='+', default=None, help='default: all of dglkit.build.MODES')
+    ap.add_argument('--steps', type=int, default=None, help='student steps (default: the recipe\'s train.steps)')
+    ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--runs', default=str(ROOT/'runs'/'mixtures'), help='where the teachers (and the overhead run) live')
+    ap.add_argument('--out', default=str(ROOT/'benchmarks'/'results'/'mixtures.json'))
+    ap.add_argument('--images', default=str(ROOT/'nbs'/'images'))
+    ap.add_argument('--no-pictures', action='store_true')
+    ap.add_argument('--overhead', action='store_true', help='also time one student through train_run (a run folder) beside build_learner')
+    ap.add_argument('--update-docs', action='store_true', help='rewrite the table of nbs/tutorials/mixtures.ipynb')
+    a = ap.parse_args(argv)
+    import numpy as np
+    from dglkit.build import MODES
+    from dglkit.mixtures import paired_summary, paired_table
+    modes = a.modes or list(MODES)
+    runs = Path(a.runs); runs.mkdir(parents=True, exist_ok=True)
+    t_all = time.perf_counter()
+    with ProcessPoolExecutor(a.workers) as ex:
+        t0 = time.perf_counter()
+        teachers = dict(zip(a.mixtures, ex.map(train_teacher, a.mixtures, [runs] * len(a.mixtures))))
+        t_teach = time.perf_counter() - t0
+        for k, t in teachers.items():
+            how = 'cached' if t['cached'] else f"trained in {t['seconds']} s"
+            print(f"teacher {k}: {how} · " +
+                  ', '.join(f'{m} {v:.4g}' for m, v in t['metrics'].items()), flush=True)
+        jobs = [(k, m, s) for s in range(a.seeds) for k in a.mixtures for m in modes]
+        t0 = time.perf_counter()
+        futs = [ex.submit(run_student, k, m, s, teachers[k]['gan'], a.steps, s == PICTURE_SEED and not a.no_pictures) for k, m, s in jobs]
+        rows = []
+        for (k, m, s), f in zip(jobs, futs):
+            rows.append(f.result())
+            r = rows[-1]
+            print(f"{k:4s} {m:7s} seed {s}: modes {r['modes']:.0f} hq {r['hq']:.3f} kl {r['kl']:.3f} sw1 {r['sw1']:.3f} · {r['seconds']:.1f} s", flush=True)
+        t_students = time.perf_counter() - t0
+        overhead = None
+        if a.overhead:
+            k, m = a.mixtures[0], 'dgl'
+            f1 = ex.submit(run_folder_student, k, m, 0, teachers[k]['gan'], a.steps, runs)
+            f2 = ex.submit(run_student, k, m, 0, teachers[k]['gan'], a.steps)
+            rf, bl = f1.result(), f2.result()
+            names = [x for x in ('modes', 'hq', 'kl', 'sw1')]
+            overhead = dict(mixture=k, mode=m, seed=0, train_run_seconds=rf['seconds'], build_learner_seconds=bl['seconds'],
+                            ratio=round(rf['seconds'] / bl['seconds'], 3), same_metrics=all(rf[n] == bl[n] for n in names))
+            print(f"run folder (train_run) {rf['seconds']:.2f} s vs build_learner {bl['seconds']:.2f} s "
+                  f"(x{overhead['ratio']:.2f}); same metrics: {overhead['same_metrics']}", flush=True)
+    wall = time.perf_counter() - t_all
+    metric_names = ['modes', 'hq', 'kl', 'sw1']
+    paired = paired_summary(rows, metrics=metric_names)
+    mm = means(rows, metric_names)
+    table = paired_table(paired, mm)
+    base = '\n'.join(f"| {k} | vanilla | {sum(r['mixture'] == k and r['mode'] == 'vanilla' for r in rows)} | "
+                     f"{mm[(k, 'vanilla')]['modes']:.1f} | (baseline) | | {mm[(k, 'vanilla')]['hq']:.3f} | (baseline) | |"
+                     for k in a.mixtures if (k, 'vanilla') in mm)
+    lines = table.split('\n'); table = '\n'.join(lines[:2] + base.split('\n') + lines[2:])
+    print(); print(table)
+    sps = [r['sec_per_step'] for r in rows]
+    res = dict(
+        command='OMP_NUM_THREADS=1 python benchmarks/mixtures.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+        machine=dict(cpus=os.cpu_count(), workers=a.workers, platform=platform.platform(), python=platform.python_version(),
+                     torch=__import__('torch').__version__, load_average=list(os.getloadavg())),
+        protocol=dict(n_samples=2500, min_count=20, thresh_sigma=3.0, metrics=metric_names, recipes=[f'configs/mixture-{k}.yaml' for k in a.mixtures],
+                      teacher_recipes=[f'configs/mixture-{k}-teacher.yaml' for k in a.mixtures], bootstrap=dict(n_boot=10_000, seed=0)),
+        seeds=a.seeds, modes=modes, student_steps={k: rows[[r['mixture'] for r in rows].index(k)]['steps'] for k in a.mixtures},
+        seconds=dict(total=round(wall, 1), teachers=round(t_teach, 1), students=round(t_students, 1), students_runs=len(rows),
+                     sec_per_step_median=float(np.median(sps))),
+        teachers=teachers, overhead=overhead,
+        means={f'{k}/{m}': v for (k, m), v in mm.items()},
+        paired=paired, table=table,
+        per_seed=[{k: v for k, v in r.items() if k not in ('snapshots',)} for r in rows])
+    out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1) + '\n')
+    print(f"\nwrote {out} · total {wall:.0f} s (teachers {t_teach:.0f} s, {len(rows)} students {t_students:.0f} s on {a.workers} processes)")
+    if not a.no_pictures:
+        img = Path(a.images); img.mkdir(parents=True, exist_ok=True)
+        ps = [p for k in a.mixtures for p in pictures(k, rows, teachers[k]['gan'], img, a.steps)] + [curves_picture(rows, metric_names, img)]
+        print('pictures:', ', '.join(str(p) for p in ps))
+    if a.update_docs: update_docs(table, ROOT/'nbs'/'tutorials'/'mixtures.ipynb'); print('updated nbs/tutorials/mixtures.ipynb')
+    return res
+
+if __name__ == '__main__': main()
