@@ -246,7 +246,7 @@ def test_launch_without_accelerate_use_cpu_is_refused(teacher, tmp_path):
     env = {k: v for k, v in ENV.items() if k != 'ACCELERATE_USE_CPU'}
     run = tmp_path/'run'
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(free_port()), '-m', 'dglkit.cli',
-           'compress', '--config', str(QUARTER), '--run-dir', str(run), '--steps', '2', *map(str, small(teacher))]
+           'compress', '--config', str(QUARTER), '--run-dir', str(run), '--steps', '10', *map(str, small(teacher))]
     r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
     out = r.stdout + r.stderr
     assert r.returncode != 0, out[-3000:]
