@@ -7,24 +7,25 @@ Docs: https://dglkit.github.io/dglkit/engine.html.md"""
 
 # %% ../nbs/04_engine.ipynb #a779aff0
 from __future__ import annotations
-import math, os, signal, threading, time
+import math, os, signal, threading
 from contextlib import contextmanager
 from copy import deepcopy
 from pathlib import Path
 import torch, torch.nn as nn
 from fastcore.basics import store_attr, noop
 from fastai.learner import Learner, Metric, CancelFitException, CancelEpochException, CancelBackwardException, CancelStepException
-from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
 from fastai.callback.progress import ProgressCallback
 from fastprogress.fastprogress import master_bar
 from .core import get_rng_state, set_rng_state, atomic_save, safe_load, requires_grad, CheckpointError
 from .losses import GANLoss
 from .data import StreamSampler
+from .schedule import OneCycle
+from .history import History
 
 # %% auto #0
-__all__ = ['TIMING', 'LOG_TERMS', 'get_accelerator', 'TermMetric', 'History', 'without_timing', 'GANOptimizers', 'OneCycle',
-           'StepProgress', 'NonFiniteLossError', 'check_models', 'DGLLearner']
+__all__ = ['LOG_TERMS', 'get_accelerator', 'TermMetric', 'GANOptimizers', 'StepProgress', 'NonFiniteLossError', 'check_models',
+           'DGLLearner']
 
 # %% ../nbs/04_engine.ipynb #67b2f10c
 def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; None: the launcher's setting (or 'no')
@@ -75,44 +76,6 @@ class TermMetric(Metric):
     @property
     def name(self): return self.key
 
-# %% ../nbs/04_engine.ipynb #f3a04950
-def _num(v):
-    try: return float(v)
-    except (TypeError, ValueError): return None
-
-class History(Callback):
-    "Average the logged values over each `log_every` window into one row of `learn.history` (added by `DGLLearner`)"
-    order, LAST = 80, ('stage', 'lam')  # after evaluation (its metrics join the row), before run logs and checkpoints
-    def __init__(self): self._reset(); self.elapsed = 0.
-    def _reset(self): self.sums, self.counts, self.n, self.secs = {}, {}, 0, 0.
-    def before_batch(self): self.t0 = time.perf_counter()
-    def after_batch(self):
-        l = self.learn
-        for k, v in l.log_vals.items():
-            if k == 'step': continue
-            v = v.detach() if hasattr(v, 'detach') else v
-            if k in self.LAST: self.sums[k], self.counts[k] = v, 1
-            else: self.sums[k], self.counts[k] = self.sums.get(k, 0) + v, self.counts.get(k, 0) + 1
-        dt = time.perf_counter() - self.t0
-        self.n, self.secs, self.elapsed = self.n + 1, self.secs + dt, self.elapsed + dt
-        if l.step % l.log_every and l.step != l.n_steps: return
-        row = dict(step=l.step, kimg=round(l.kimg, 4), **{k: _num(s / self.counts[k]) for k, s in self.sums.items()},
-                   sec_per_step=round(self.secs / max(self.n, 1), 4), time=round(self.elapsed, 2))
-        row['stage'] = int(row.get('stage', l.stage))
-        l.history.append(row); self._reset()
-    def state_dict(self):
-        return dict(sums={k: float(v) for k, v in self.sums.items()}, counts=dict(self.counts), n=self.n, secs=self.secs,
-                    elapsed=self.elapsed)
-    def load_state_dict(self, sd):
-        self.sums, self.counts, self.n = dict(sd['sums']), dict(sd['counts']), sd['n']
-        self.secs, self.elapsed = sd['secs'], sd['elapsed']
-
-TIMING = ('sec_per_step', 'time')
-def without_timing(rows:list # rows of `learn.history` (or metrics.jsonl)
-                  )->list:
-    "The rows without their wall-clock keys: what two runs with the same seed must agree on"
-    return [{k: v for k, v in r.items() if k not in TIMING} for r in rows]
-
 # %% ../nbs/04_engine.ipynb #b0f8876f
 class GANOptimizers:
     "The G and D optimizers seen as one `learn.opt` by fastai"
@@ -121,32 +84,6 @@ class GANOptimizers:
     def hypers(self): return [dict(lr=g['lr'], betas=g.get('betas')) for o in (self.opt_d, self.opt_g) for g in o.param_groups]
     def zero_grad(self): self.opt_g.zero_grad(set_to_none=True); self.opt_d.zero_grad(set_to_none=True)
     def set_hypers(self, **kw): pass  # learning rates are set per optimizer (see `OneCycle`)
-
-# %% ../nbs/04_engine.ipynb #f21ecc43
-def _cos(a, b, p): return b + (a - b) / 2 * (1 + math.cos(math.pi * p))
-
-class OneCycle(Callback):
-    "fastai's 1cycle schedule applied to the G and the D optimizer (each with its own peak learning rate)"
-    order = 5
-    def __init__(self, start:int, n_steps:int, # the call's first step and its number of steps
-                 lr_max:tuple, # peak learning rate of (G, D)
-                 div:float=25., div_final:float=1e5, pct_start:float=0.25, # fastai's defaults
-                 moms:tuple|None=None # (β₁ start, middle, end) for both optimizers; None: unchanged
-                ): store_attr()
-    def at(self, step:int)->float:
-        "The fraction of the peak learning rate at iteration `step`"
-        p = (step - self.start) / max(self.n_steps, 1)
-        if p < self.pct_start: return _cos(1 / self.div, 1., p / self.pct_start)
-        return _cos(1., 1 / self.div_final, (p - self.pct_start) / (1 - self.pct_start))
-    def before_batch(self):
-        f, p = self.at(self.learn.step), (self.learn.step - self.start) / max(self.n_steps, 1)
-        for opt, lr in zip((self.learn.opt_g, self.learn.opt_d), self.lr_max):
-            for g in opt.param_groups:
-                g['lr'] = lr * f
-                if self.moms is not None:
-                    m = _cos(self.moms[0], self.moms[1], p / self.pct_start) if p < self.pct_start else \
-                        _cos(self.moms[1], self.moms[2], (p - self.pct_start) / (1 - self.pct_start))
-                    g['betas'] = (m, g['betas'][1])
 
 # %% ../nbs/04_engine.ipynb #9e8a9024
 class StepProgress(ProgressCallback):
