@@ -137,6 +137,15 @@ def test_dashboard_updates_live_in_jupyterlab(tmp_path):
     from playwright.sync_api import sync_playwright   # PyPI playwright, in the dev extra
     t0 = time.time()
     (tmp_path/'nb').mkdir(); shutil.copy(NB, tmp_path/'nb'/'dashboard.ipynb')
+    # slow the copy's student run down (0.15 s per step) so that a fast machine still shows the live widget long enough
+    # to measure it at 1000 and 1400 px before the run ends and the widget is frozen to an image
+    nbj = json.loads((tmp_path/'nb'/'dashboard.ipynb').read_text())
+    slow = 'from fastai.callback.core import Callback\nimport time\nclass _SlowDown(Callback):\n    def after_batch(self): time.sleep(0.15)'
+    nbj['cells'].insert(0, dict(cell_type='code', id='slowdown', metadata={}, outputs=[], execution_count=None, source=slow.splitlines(True)))
+    for c in nbj['cells']:
+        src = ''.join(c['source'])
+        if 'TwoStage(at_step=40), dash]' in src: c['source'] = src.replace('TwoStage(at_step=40), dash]', 'TwoStage(at_step=40), dash, _SlowDown()]').splitlines(True)
+    (tmp_path/'nb'/'dashboard.ipynb').write_text(json.dumps(nbj))
     port = free_port(); url = f'http://127.0.0.1:{port}'
     lab = start_lab(tmp_path, port)
     try:
@@ -161,14 +170,16 @@ def test_dashboard_updates_live_in_jupyterlab(tmp_path):
                     prog = page.evaluate(PROGRESS)
                     if prog and (prog['errors'] or prog['done']): break
                     st = page.evaluate('() => window.__dgl && window.__dgl[0] && window.__dgl[0].step')
-                    if 1000 not in layout and st and int(st) >= 30:   # mid-run, with data: at 1000 px, then 1400 px
-                        dash = page.locator('.dgl-dashboard').last
-                        dash.scroll_into_view_if_needed(); page.wait_for_timeout(300)
-                        layout[1000] = page.evaluate(LAYOUT); dash.screenshot(path=str(ARTIFACTS/'dashboard-1000.png'))
-                        page.set_viewport_size(dict(width=1400, height=1000)); page.wait_for_timeout(600)
-                        dash.scroll_into_view_if_needed(); page.wait_for_timeout(300)
-                        layout[1400] = page.evaluate(LAYOUT); dash.screenshot(path=str(ARTIFACTS/'dashboard-1400.png'))
-                        page.screenshot(path=str(ARTIFACTS/'dashboard-browser-page.png'))
+                    if 1400 not in layout and st and int(st) >= 8:   # mid-run, with data: at 1000 px, then 1400 px
+                        try:   # (on a fast machine the run can end, and the live widget be frozen to an image, meanwhile)
+                            dash = page.locator('.dgl-dashboard').last
+                            dash.scroll_into_view_if_needed(timeout=5_000); page.wait_for_timeout(300)
+                            layout[1000] = page.evaluate(LAYOUT); dash.screenshot(path=str(ARTIFACTS/'dashboard-1000.png'), timeout=5_000)
+                            page.set_viewport_size(dict(width=1400, height=1000)); page.wait_for_timeout(600)
+                            dash.scroll_into_view_if_needed(timeout=5_000); page.wait_for_timeout(300)
+                            layout[1400] = page.evaluate(LAYOUT); dash.screenshot(path=str(ARTIFACTS/'dashboard-1400.png'), timeout=5_000)
+                            page.screenshot(path=str(ARTIFACTS/'dashboard-browser-page.png'))
+                        except Exception as e: marks['mid-run layout missed'] = time.time() - t0; print(f'mid-run layout: {e}'[:300])
                     time.sleep(0.5)
                 seen = page.evaluate('() => window.__dgl'); marks['notebook done'] = time.time() - t0
                 table = page.evaluate(TABLE)
