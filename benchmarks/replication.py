@@ -70,43 +70,50 @@ if __name__ == '__main__':
     p.add_argument('--modes', nargs='*', default=None, help='keep only these modes of the rows (e.g. vanilla dgl kd)')
     a = p.parse_args()
     rows = {'quarter': [('vanilla', []), ('dgl', []), ('kd', []), ('dgl_kd', [])],
-            'full': [('vanilla', ['student.width=1.0', 'student.d_width=1.0']), ('dgl', ['student.width=1.0', 'student.d_width=1.0'])],
+            'full': [(m, ['student.width=1.0', 'student.d_width=1.0', 'student.init=random']) for m in ('vanilla', 'dgl')],
+            'random': [(m, ['student.init=random']) for m in ('vanilla', 'dgl', 'kd', 'dgl_kd')],
             'dgl0': [('dgl0', [])]}
     plan = [(r, m, ov) for r in a.runs for m, ov in rows[r] if a.modes is None or m in a.modes]
     plan += [(f'quarter-lam{l}', 'dgl', [f'dgl.lam={l}']) for l in a.lams]
     plan += [(f'quarter-switch{w}', 'dgl', [f'dgl.at_frac={w}']) for w in a.switch]
     plan += [(f'quarter-df{d}', m, [f'student.d_width={d}']) for d in a.d_f for m in ('vanilla', 'dgl')]
-    jobs = [(r, m, seed, kw, a.steps, a.out) for r, m, kw in plan for seed in a.seeds]
+    jobs = [(r, m, seed, kw, a.steps, a.out) for seed in a.seeds for r, m, kw in plan]  # seed-major: a stopped run leaves whole pairs
     t0 = time.time(); res = []
     from dglkit.demo import demo_config
     from dglkit.build import evaluate_floor, protocol_text
     c0 = demo_config('vanilla')
     floor = evaluate_floor(c0).numbers(); print(f"real-data floor: FID {floor['fid']:.2f} (protocol: {protocol_text(c0)})", flush=True)
+    def write(res, final):
+        "Tables and the JSON from the runs so far (rewritten after every run: a stopped benchmark keeps its finished pairs)"
+        table = ['| run | mode | seeds | FID per seed | FID mean ± std | best FID | worst FID after switch |', '|---|---|---|---|---|---|---|']
+        summary = []
+        for r, m, _ in plan:
+            g = sorted((x for x in res if x['row'] == r and x['mode'] == m), key=lambda x: x['seed'])
+            if not g: continue
+            f, k, w = ms([x['fid'] for x in g]), ms([x['kid'] for x in g]), ms([x['worst_fid_after_switch'] for x in g])
+            summary.append(dict(row=r, mode=m, seeds=[x['seed'] for x in g], fid=[x['fid'] for x in g], fid_mean=f[0], fid_std=f[1],
+                                kid_mean=k[0], kid_std=k[1], worst_fid_mean=w[0], worst_fid_std=w[1]))
+            per = ' / '.join(f"{x['fid']:.1f}" for x in g)
+            table.append(f"| {r} | {m} | {len(g)} | {per} | {f[0]:.1f} ± {f[1]:.1f} | {ms([x['best_fid'] for x in g])[0]:.1f} | {w[0]:.1f} |")
+        has_base = {r for r, m, _ in plan if m == 'vanilla'}
+        pairs = [p for p in (paired(res, r, m, base_row=r if r in has_base else 'quarter') for r, m, _ in plan if m != 'vanilla') if p]
+        pairs += [p for p in [paired(res, 'quarter', 'dgl_kd', base='kd'), paired(res, 'random', 'dgl_kd', base='kd')] if p]
+        table += ['', '| row | mode − base | seeds | ΔFID per seed | mean ΔFID [95% CI] | wins | mean ΔKID [95% CI] |', '|---|---|---|---|---|---|---|']
+        for p in pairs:
+            table.append(f"| {p['row']} | {p['mode']} − {p['base']} | {len(p['seeds'])} | {' / '.join(f'{d:+.1f}' for d in p['delta_fid'])} | "
+                         f"{p['delta_fid_mean']:+.1f} [{p['ci95'][0]:+.1f}, {p['ci95'][1]:+.1f}] | {p['wins']}/{len(p['seeds'])} | "
+                         f"{p['delta_kid_mean']:+.4f} [{p['ci95_kid'][0]:+.4f}, {p['ci95_kid'][1]:+.4f}] |")
+        if final:
+            print('\n' + '\n'.join(table))
+            print(f'\n{len(jobs)} runs of {a.steps} steps in {time.time() - t0:.0f} s')
+        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.json).write_text(json.dumps(dict(benchmark='replication', command='python benchmarks/replication.py ' + ' '.join(
+            f'--{k.replace("_", "-")} {" ".join(map(str, v)) if isinstance(v, list) else v}' for k, v in vars(a).items() if k not in ('out', 'json') and v),
+            complete=final, steps=a.steps, seeds=a.seeds, seconds=round(time.time() - t0), protocol=protocol_text(c0), floor=floor,
+            summary=summary, paired=pairs, table='\n'.join(table), runs=res), indent=1))
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(one, jobs):
             res.append(r); print(f"{r['row']:>18s} {r['mode']:8s} seed {r['seed']}: FID {r['fid']:.2f} KID {r['kid']:.3f} "
                                  f"worst FID after the switch {r['worst_fid_after_switch']:.2f} ({r['train_seconds']:.0f} s)", flush=True)
-    table = ['| run | mode | seeds | FID per seed | FID mean ± std | best FID | worst FID after switch |', '|---|---|---|---|---|---|---|']
-    summary = []
-    for r, m, _ in plan:
-        g = sorted((x for x in res if x['row'] == r and x['mode'] == m), key=lambda x: x['seed'])
-        f, k, w = ms([x['fid'] for x in g]), ms([x['kid'] for x in g]), ms([x['worst_fid_after_switch'] for x in g])
-        summary.append(dict(row=r, mode=m, seeds=[x['seed'] for x in g], fid=[x['fid'] for x in g], fid_mean=f[0], fid_std=f[1],
-                            kid_mean=k[0], kid_std=k[1], worst_fid_mean=w[0], worst_fid_std=w[1]))
-        per = ' / '.join(f"{x['fid']:.1f}" for x in g)
-        table.append(f"| {r} | {m} | {len(g)} | {per} | {f[0]:.1f} ± {f[1]:.1f} | {ms([x['best_fid'] for x in g])[0]:.1f} | {w[0]:.1f} |")
-    has_base = {r for r, m, _ in plan if m == 'vanilla'}
-    pairs = [p for p in (paired(res, r, m, base_row=r if r in has_base else 'quarter') for r, m, _ in plan if m != 'vanilla') if p]
-    pairs += [p for p in [paired(res, 'quarter', 'dgl_kd', base='kd')] if p]
-    table += ['', '| row | mode − base | seeds | ΔFID per seed | mean ΔFID [95% CI] | wins | mean ΔKID [95% CI] |', '|---|---|---|---|---|---|---|']
-    for p in pairs:
-        table.append(f"| {p['row']} | {p['mode']} − {p['base']} | {len(p['seeds'])} | {' / '.join(f'{d:+.1f}' for d in p['delta_fid'])} | "
-                     f"{p['delta_fid_mean']:+.1f} [{p['ci95'][0]:+.1f}, {p['ci95'][1]:+.1f}] | {p['wins']}/{len(p['seeds'])} | "
-                     f"{p['delta_kid_mean']:+.4f} [{p['ci95_kid'][0]:+.4f}, {p['ci95_kid'][1]:+.4f}] |")
-    print('\n' + '\n'.join(table))
-    print(f'\n{len(jobs)} runs of {a.steps} steps in {time.time() - t0:.0f} s')
-    Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.json).write_text(json.dumps(dict(benchmark='replication', command='python benchmarks/replication.py ' + ' '.join(
-        f'--{k.replace("_", "-")} {" ".join(map(str, v)) if isinstance(v, list) else v}' for k, v in vars(a).items() if k not in ('out', 'json')),
-        steps=a.steps, seeds=a.seeds, seconds=round(time.time() - t0), protocol=protocol_text(c0), floor=floor, summary=summary,
-        paired=pairs, runs=res), indent=1))
+            write(res, False)
+    write(res, True)

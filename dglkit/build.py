@@ -227,7 +227,7 @@ def check_recipe(learn, cfg:dict):
         raise ConfigError('kd.kind', f"'lpips-lenet' compares MNIST-LeNet features of 1×32×32 images, the student makes "
                                      f"{G.nc}×{G.res}×{G.res}: use kd.kind=l1")
 
-# %% ../nbs/09c_build.ipynb #eb60e149
+# %% ../nbs/09c_build.ipynb #978c938e
 def build_run(cfg:dict, # a resolved config (`load_config`)
               run_dir:str|Path, # the run folder (created if needed)
               accelerator=None, # an `Accelerator` (default: `get_accelerator(train.precision)`)
@@ -281,7 +281,9 @@ def _log_setup(learn, cfg, m):
     if cfg['task'] == 'compress':
         Gt = m['teacher_G']; d = cfg['dgl']
         log(f"teacher {cfg['teacher']['path']}: G {num_params(Gt)/1e6:.3f}M params ({num_params(Gt)/max(num_params(learn.G),1):.2f}x the student) · "
-            f"λ {d['lam']} {'gated ' if d['gated'] else ''}· two stages {d['two_stage']}")
+            f"λ {d['lam']} {'gated ' if d['gated'] else ''}· two stages {d['two_stage']}"
+            + (f" · KD {cfg['kd']['kind']} × {cfg['kd']['weight']}" if cfg['kd']['enabled'] else '')
+            + (" · student started from the teacher's largest-norm channels" if cfg['student']['init'] == 'teacher' else ''))
 
 # %% ../nbs/09c_build.ipynb #7da0312d
 def state_checksum(*modules)->int:
