@@ -25,13 +25,15 @@ def one(job):
     import torch; torch.set_num_threads(1)
     from dglkit.demo import demo_config
     from dglkit.build import train_run, make_evaluator
-    from dglkit.runs import read_metrics
+    from dglkit.runs import read_metrics, read_status
     from dglkit.dgl import load_gan
-    name, mode, seed, ov, steps, out = job
+    name, mode, seed, ov, steps, out, skip_missing = job
     cfg = demo_config(mode, overrides=[f'train.steps={steps}', f'seed={seed}', f'eval.every={max(1, steps // 8)}',
                                        'report.latency=false', f'train.ckpt_every={max(1, steps // 4)}', *ov])
     run = Path(out)/f'{name}-{mode}-s{seed}'
+    if skip_missing and read_status(run).get('state') != 'finished': return None
     t = time.time(); train_run(cfg, run); secs = time.time() - t
+    if skip_missing: secs = read_metrics(run)[-1]['time']  # trained by an earlier invocation: its training time (without the report)
     G = load_gan(run/'gan.pt')[0]
     ev = make_evaluator(cfg)(G)
     sw = round(cfg['dgl']['at_frac'] * steps) if cfg['dgl']['two_stage'] and cfg['dgl']['at_frac'] is not None else 0
@@ -68,6 +70,8 @@ if __name__ == '__main__':
     p.add_argument('--d-f', type=float, nargs='*', default=[]); p.add_argument('--out', default='/tmp/dglkit-replication')
     p.add_argument('--json', default='benchmarks/results/replication.json')
     p.add_argument('--modes', nargs='*', default=None, help='keep only these modes of the rows (e.g. vanilla dgl kd)')
+    p.add_argument('--skip-missing', action='store_true', help='train nothing: evaluate the finished runs in --out, skip the others '
+                   '(one JSON from runs made by several invocations with the same --out and --steps)')
     a = p.parse_args()
     rows = {'quarter': [('vanilla', []), ('dgl', []), ('kd', []), ('dgl_kd', [])],
             'full': [(m, ['student.width=1.0', 'student.d_width=1.0', 'student.init=random']) for m in ('vanilla', 'dgl')],
@@ -77,7 +81,7 @@ if __name__ == '__main__':
     plan += [(f'quarter-lam{l}', 'dgl', [f'dgl.lam={l}']) for l in a.lams]
     plan += [(f'quarter-switch{w}', 'dgl', [f'dgl.at_frac={w}']) for w in a.switch]
     plan += [(f'quarter-df{d}', m, [f'student.d_width={d}']) for d in a.d_f for m in ('vanilla', 'dgl')]
-    jobs = [(r, m, seed, kw, a.steps, a.out) for seed in a.seeds for r, m, kw in plan]  # seed-major: a stopped run leaves whole pairs
+    jobs = [(r, m, seed, kw, a.steps, a.out, a.skip_missing) for seed in a.seeds for r, m, kw in plan]  # seed-major: a stopped run leaves whole pairs
     t0 = time.time(); res = []
     from dglkit.demo import demo_config
     from dglkit.build import evaluate_floor, protocol_text
@@ -113,6 +117,7 @@ if __name__ == '__main__':
             summary=summary, paired=pairs, table='\n'.join(table), runs=res), indent=1))
     with ProcessPoolExecutor(a.jobs) as ex:
         for r in ex.map(one, jobs):
+            if r is None: continue
             res.append(r); print(f"{r['row']:>18s} {r['mode']:8s} seed {r['seed']}: FID {r['fid']:.2f} KID {r['kid']:.3f} "
                                  f"worst FID after the switch {r['worst_fid_after_switch']:.2f} ({r['train_seconds']:.0f} s)", flush=True)
             write(res, False)

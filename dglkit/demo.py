@@ -83,7 +83,7 @@ def train_students(cfgs:dict, # mode -> resolved config
             print(f'== student {m}: ' + (f'trained in {times[m]:.0f} s' if trained else f'already finished ({out/m})'), flush=True)
     return times
 
-# %% ../nbs/13_demo.ipynb #a370caba
+# %% ../nbs/13_demo.ipynb #7154b0ab
 def run_demo(out:str|Path='runs/demo', # the demo folder: one run folder per mode, and the report
              quick:bool=False, # tiny budgets (tests)
              teacher:str|Path|None=None, # teacher file (default: the shipped one)
@@ -124,7 +124,8 @@ def run_demo(out:str|Path='runs/demo', # the demo folder: one run folder per mod
                  metric_note=protocol_text(cfg))
     extra['demo']['seconds'] = round(time.time() - t0, 1)
     s = cfg['student']; d = cfg['dgl']
-    intro = (f"The shipped MNIST DCGAN teacher compressed to width ×{s['width']} (student D ×{s['d_width']}), "
+    init = " started from the teacher's largest-norm channels" if s['init'] == 'teacher' else ' with fresh weights'
+    intro = (f"The shipped MNIST DCGAN teacher compressed to width ×{s['width']} (student D ×{s['d_width']}){init}, "
              f"{cfg['train']['steps']} steps of batch {cfg['train']['bs']}, seed {cfg['seed']}, one student per mode: "
              f"{', '.join(modes)}. DGL: λ = {d['lam']}, stage 2 from {d['at_frac']:.0%} of the run; KD: weight {cfg['kd']['weight']} "
              f"({cfg['kd']['kind']}). {extra['protocol']}" + (f" Real-data floor: FID {floor['fid']:.3g}." if floor else '')

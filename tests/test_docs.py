@@ -31,12 +31,13 @@ PAGE = """() => ({
   imgs: [...document.querySelectorAll('#notebook-container img')].map(i => i.complete && i.naturalWidth > 0),
   md: [...document.querySelectorAll('.text_cell_render')].map(e => e.innerText).join('\\n'),
   math: document.querySelectorAll('.MathJax_CHTML, .MathJax, mjx-container').length,
+  tables: document.querySelectorAll('#notebook-container table').length,
   sidebar: [...document.querySelectorAll('.dgl-sidebar a')].map(a => a.textContent),
   h1: (document.querySelector('#notebook-container h1') || {}).textContent || '',
   scroll: document.documentElement.scrollWidth, width: document.documentElement.clientWidth})"""
 
 def test_preview_reads_like_the_site(preview):
-    "Three pages in Chromium: the title as a heading (no raw front matter), no Quarto cell options, math rendered offline, stored figures shown, the sidebar"
+    "Five pages in Chromium: the title as a heading (no raw front matter), no Quarto cell options, math rendered offline, stored figures shown, the sidebar"
     import re
     sys.path.insert(0, str(ROOT/'tests'))
     from test_browser import chromium_path, CHROMIUM_FLAGS, ARTIFACTS
@@ -46,7 +47,8 @@ def test_preview_reads_like_the_site(preview):
     if _mathjax() is None: pytest.skip('no local MathJax (apt-get install libjs-mathjax)')
     assert (out/'_mathjax'/'MathJax.js').exists(), 'the preview was built without the local MathJax'
     from playwright.sync_api import sync_playwright
-    pages = {'tutorials/dashboard.html': 'Watching a DGL run', 'dgl.html': 'Discriminator Guided Learning', 'losses.html': None}
+    pages = {'tutorials/dashboard.html': 'Watching a DGL run', 'dgl.html': 'Discriminator Guided Learning', 'losses.html': None,
+             'results.html': 'Results', 'tutorials/quickstart.html': 'Quickstart'}
     seen = {}
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
@@ -70,6 +72,9 @@ def test_preview_reads_like_the_site(preview):
         if title: assert s['h1'].strip().startswith(title), (rel, s['h1'])
     d = seen['tutorials/dashboard.html']
     assert len(d['imgs']) >= 2 and all(d['imgs']), f'the dashboard tutorial\'s stored figures: {d["imgs"]}'
+    for rel in ('results.html', 'tutorials/quickstart.html'):   # executed with their outputs (tools/docs_check.py --execute)
+        assert seen[rel]['imgs'] and all(seen[rel]['imgs']), f'{rel}: no stored figure shown: {seen[rel]["imgs"]}'
+    assert seen['results.html']['tables'] >= 3, f"results.html: {seen['results.html']['tables']} rendered tables (its tables are Markdown outputs)"
     for rel in ('dgl.html', 'losses.html'):
         assert seen[rel]['math'] > 0, f'{rel}: no rendered math'
         assert not re.search(r'\$[^$\s][^$]*\$', seen[rel]['md']), f'{rel}: raw $...$ left in the text'
