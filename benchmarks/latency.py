@@ -13,10 +13,14 @@ student are timed in interleaved rounds (T, S, S, T, T, S, ...) so that load fro
 per batch size and backend we keep the median and interquartile range of each model's times and the **paired
 speed-up**: the median (and IQR) over rounds of teacher time / student time in the same round. On a shared machine
 a long pass is more likely to be preempted than a short one, which inflates the paired ratio; the ratio of the two
-minimum times (`speedup_of_mins`, each model's least disturbed pass) is the conservative estimate, also kept. The speed-up is
+minimum times (`speedup_of_mins`, each model's least disturbed pass) is the conservative estimate, also kept. Each pass
+is also timed by the process's CPU time (`cpu_*`: with one thread, its time without the waits for a busy core), paired
+the same way (`cpu_speedup`): on a loaded machine this is the estimate of the quiet-machine ratio. The speed-up is
 compared with the MAC ratio (teacher MACs / student MACs; the convention is written into the JSON: transposed convs
 at output resolution; `mac_ratio_transposed_at_input` is the other convention). "best" is, per pair and batch size,
-the backend with the fastest student.
+the backend with the fastest student (median CPU time). ONNX Runtime runs the export view (`dglkit.export.timing_view`): for
+DCGAN the deploy form (batch norms folded, the first transposed convolution a matrix product; see
+`benchmarks/latency_ablation.py` for what each step buys).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/latency.py                       # both pairs, ~7 min on 1 quiet thread
     .venv/bin/python benchmarks/latency.py --pairs dcgan --threads 1 2             # thread-count sweep
@@ -33,6 +37,8 @@ def paired(ts_t:list, ts_s:list)->dict:
     r = [a / b for a, b in zip(ts_t, ts_s)]
     q1, med, q3 = statistics.quantiles(r, n=4, method='inclusive') if len(r) > 1 else r * 3
     return dict(speedup=med, speedup_q1=q1, speedup_q3=q3)
+
+KEEP = ('median_ms', 'q1_ms', 'q3_ms', 'iqr_ms', 'min_ms', 'images_per_s', 'times_ms')
 
 def pairs(names):
     import torch
@@ -102,14 +108,20 @@ def main(argv=None):
                 for dt, ds in zip(r['teacher'], r['student']):
                     row = dict(backend=be, threads=th, batch_size=dt['batch_size'], **paired(dt['times_ms'], ds['times_ms']),
                                speedup_of_medians=dt['median_ms'] / ds['median_ms'], speedup_of_mins=dt['min_ms'] / ds['min_ms'],
-                               teacher={k: v for k, v in dt.items() if k in ('median_ms', 'q1_ms', 'q3_ms', 'iqr_ms', 'min_ms', 'images_per_s', 'times_ms')},
-                               student={k: v for k, v in ds.items() if k in ('median_ms', 'q1_ms', 'q3_ms', 'iqr_ms', 'min_ms', 'images_per_s', 'times_ms')})
+                               **{f'cpu_{k}': v for k, v in paired(dt['cpu_times_ms'], ds['cpu_times_ms']).items()},
+                               cpu_speedup_of_mins=dt['cpu_min_ms'] / ds['cpu_min_ms'],
+                               teacher={k: v for k, v in dt.items() if k.removeprefix('cpu_') in KEEP},
+                               student={k: v for k, v in ds.items() if k.removeprefix('cpu_') in KEEP})
                     row['speedup_vs_mac_ratio'] = row['speedup'] / entry['mac_ratio']
+                    row['cpu_speedup_vs_mac_ratio'] = row['cpu_speedup'] / entry['mac_ratio']
+                    row['load_average'] = os.getloadavg()
                     entry['results'].append(row)
                     print(f"{name:<9} {be:<13} thr {th} bs {row['batch_size']:>3}: teacher {dt['median_ms']:9.3f} ms "
                           f"[{dt['q1_ms']:.3f}, {dt['q3_ms']:.3f}]  student {ds['median_ms']:9.3f} ms [{ds['q1_ms']:.3f}, {ds['q3_ms']:.3f}]  "
                           f"speed-up {row['speedup']:5.2f}x [{row['speedup_q1']:.2f}, {row['speedup_q3']:.2f}]  "
-                          f"= {row['speedup_vs_mac_ratio']:.0%} of MAC ratio {entry['mac_ratio']:.2f}", file=sys.stderr, flush=True)
+                          f"= {row['speedup_vs_mac_ratio']:.0%} of MAC ratio {entry['mac_ratio']:.2f}; CPU time: teacher {dt['cpu_median_ms']:.3f} "
+                          f"student {ds['cpu_median_ms']:.3f} ms, {row['cpu_speedup']:.2f}x = {row['cpu_speedup_vs_mac_ratio']:.0%}; load {os.getloadavg()[0]:.1f}",
+                          file=sys.stderr, flush=True)
                 print(f'  ({name} {be} threads={th}: {time.perf_counter() - t1:.0f} s)', file=sys.stderr, flush=True)
         ok = [r for r in entry['results'] if 'error' not in r]
         entry['best'] = {}
@@ -117,25 +129,34 @@ def main(argv=None):
             for bs in bss:
                 cand = [r for r in ok if r['batch_size'] == bs and r['threads'] == th]
                 if cand:
-                    b = min(cand, key=lambda r: r['student']['median_ms'])
+                    b = min(cand, key=lambda r: r['student']['cpu_median_ms'])
                     entry['best'][f'threads={th},bs={bs}'] = dict(backend=b['backend'], speedup=b['speedup'], speedup_q1=b['speedup_q1'],
                                                                   speedup_q3=b['speedup_q3'], speedup_of_mins=b['speedup_of_mins'],
                                                                   mac_ratio=entry['mac_ratio'],
-                                                                  speedup_vs_mac_ratio=b['speedup_vs_mac_ratio'],
+                                                                  speedup_vs_mac_ratio=b['speedup_vs_mac_ratio'], cpu_speedup=b['cpu_speedup'],
+                                                                  cpu_speedup_q1=b['cpu_speedup_q1'], cpu_speedup_q3=b['cpu_speedup_q3'],
+                                                                  cpu_speedup_vs_mac_ratio=b['cpu_speedup_vs_mac_ratio'],
+                                                                  student_cpu_ms=b['student']['cpu_median_ms'], teacher_cpu_ms=b['teacher']['cpu_median_ms'],
                                                                   student_ms=b['student']['median_ms'], teacher_ms=b['teacher']['median_ms'])
         res['pairs'][name] = entry
     res['seconds'], res['load_average_end'] = time.perf_counter() - t0, os.getloadavg()
 
     print(f"\nLoad average (1, 5, 15 min) at the start {res['load_average_start']}, at the end {res['load_average_end']}")
     print(f"Teacher vs student on {res['device_name']}, paired speed-up = median over interleaved rounds of teacher/student time [IQR]")
-    hdr = f"{'pair':<10} {'backend':<13} {'thr':>3} {'bs':>4} {'teacher ms':>11} {'student ms':>11} {'speed-up':>9} {'IQR':>13} {'of mins':>8} {'MAC ratio':>9} {'÷ MACs':>7}"
+    print("CPU columns: the same passes timed by the process's CPU time (one thread: without the waits for a busy core)")
+    hdr = (f"{'pair':<10} {'backend':<13} {'thr':>3} {'bs':>4} {'teacher ms':>11} {'student ms':>11} {'speed-up':>9} {'IQR':>13} {'of mins':>8} "
+           f"{'CPU T ms':>10} {'CPU S ms':>10} {'CPU sp-up':>9} {'IQR':>13} {'MAC ratio':>9} {'÷ MACs':>7} {'CPU ÷ MACs':>10} {'load':>5}")
     print(hdr); print('-' * len(hdr))
     for name, e in res['pairs'].items():
         for r in e['results']:
             if 'error' in r: print(f"{name:<10} {r['backend']:<13} {r['threads']:>3} failed"); continue
             print(f"{name:<10} {r['backend']:<13} {r['threads']:>3} {r['batch_size']:>4} {r['teacher']['median_ms']:>11.3f} {r['student']['median_ms']:>11.3f} "
-                  f"{r['speedup']:>8.2f}x {'[%.2f, %.2f]' % (r['speedup_q1'], r['speedup_q3']):>13} {r['speedup_of_mins']:>7.2f}x {e['mac_ratio']:>9.2f} {r['speedup_vs_mac_ratio']:>7.0%}")
-        for k, b in e['best'].items(): print(f"  best for {name} at {k}: {b['backend']} ({b['speedup']:.2f}x, {b['speedup_vs_mac_ratio']:.0%} of the MAC ratio)")
+                  f"{r['speedup']:>8.2f}x {'[%.2f, %.2f]' % (r['speedup_q1'], r['speedup_q3']):>13} {r['speedup_of_mins']:>7.2f}x "
+                  f"{r['teacher']['cpu_median_ms']:>10.3f} {r['student']['cpu_median_ms']:>10.3f} {r['cpu_speedup']:>8.2f}x "
+                  f"{'[%.2f, %.2f]' % (r['cpu_speedup_q1'], r['cpu_speedup_q3']):>13} {e['mac_ratio']:>9.2f} {r['speedup_vs_mac_ratio']:>7.0%} "
+                  f"{r['cpu_speedup_vs_mac_ratio']:>10.0%} {r['load_average'][0]:>5.1f}")
+        for k, b in e['best'].items(): print(f"  best for {name} at {k}: {b['backend']} ({b['speedup']:.2f}x wall, {b['speedup_vs_mac_ratio']:.0%} of the MAC ratio; "
+                                             f"{b['cpu_speedup']:.2f}x CPU time, {b['cpu_speedup_vs_mac_ratio']:.0%})")
     for name, e in res['pairs'].items(): print(f"\n{name}: {e['mac_convention']}")
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1) + '\n')

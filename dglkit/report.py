@@ -141,13 +141,15 @@ def measure_latency(G, # a generator, or `{name: generator}` to time side by sid
                 runs = {k: makers[k](generator_inputs(M, bs, device)) for k, M in Ms.items()}
                 for k, run in runs.items():
                     for _ in range(warmup): run()
-                sync(); ts = {k: [] for k in models}
+                sync(); ts, cs = {k: [] for k in models}, {k: [] for k in models}
                 for r in range(repeats):  # interleaved rounds, the order reversed every other round
                     for k in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
-                        t = time.perf_counter(); runs[k](); sync(); ts[k].append(time.perf_counter() - t)
+                        c, t = time.process_time(), time.perf_counter(); runs[k](); sync()
+                        ts[k].append(time.perf_counter() - t); cs[k].append(time.process_time() - c)
                 for k in models:
                     s = _spread(ts[k])
-                    out[k].append(dict(batch_size=bs, **s, images_per_s=bs / (s['median_ms'] / 1e3), times_ms=[t * 1e3 for t in ts[k]],
+                    cpu = dict(**{f'cpu_{n}': v for n, v in _spread(cs[k]).items()}, cpu_times_ms=[t * 1e3 for t in cs[k]]) if device.type == 'cpu' else {}
+                    out[k].append(dict(batch_size=bs, **s, images_per_s=bs / (s['median_ms'] / 1e3), times_ms=[t * 1e3 for t in ts[k]], **cpu,
                                        repeats=repeats, warmup=warmup, device=str(device), backend=backend, threads=nthreads))
     finally:
         for k, M in Ms.items(): M.train(was[k])
