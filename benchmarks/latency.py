@@ -6,7 +6,8 @@ Pairs (teacher, student):
 - stylegan2: StyleGAN2 256x256 in rosinality's FFHQ configuration (style_dim 512, 8 mapping layers, channel
   multiplier 2) and its f = 2 student (width 1/2), random weights (latency does not depend on them), batch 1 and 16
   by default: at batch 64 one teacher pass takes over a minute on one core and its activations are ~2 GB each
-  (`--sg-batch-sizes 1 64` runs it where the machine allows).
+  (`--sg-batch-sizes 1 64` runs it where the machine allows). Its ONNX Runtime sessions run without a memory arena
+  (`measure_latency(onnx_arena=False)`): at batch 64 the two sessions' arenas would not fit in 24 GB side by side.
 
 Every number comes from `dglkit.report.measure_latency` (the function the compression report uses): teacher and
 student are timed in interleaved rounds (T, S, S, T, T, S, ...) so that load from other processes hits both alike;
@@ -83,6 +84,10 @@ def main(argv=None):
     res = dict(benchmark='latency', device='cpu', device_name=device_name('cpu'), cpu_count=os.cpu_count(),
                torch=torch.__version__, onnxruntime=onnxruntime.__version__, python=platform.python_version(),
                threads=a.threads, load_average_start=os.getloadavg(), pairs={})
+    def save(complete):  # after every backend, so that a run killed later (out of memory) keeps what it measured
+        res['complete'] = complete
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
     for name, p in pairs(a.pairs).items():
         T, S = p['teacher'], p['student']
         mt, ms = count_macs(T, *generator_inputs(T)), count_macs(S, *generator_inputs(S))
@@ -101,7 +106,7 @@ def main(argv=None):
                 if be == 'eager-unfused':
                     from dglkit.export import timing_view
                     ms_ = {k: timing_view(m) for k, m in ms_.items()}
-                try: r = measure_latency(ms_, bss, 'cpu', warm, reps, backend=be.replace('-unfused', ''), threads=th)
+                try: r = measure_latency(ms_, bss, 'cpu', warm, reps, backend=be.replace('-unfused', ''), threads=th, onnx_arena=not sg)
                 except Exception as e:
                     print(f'{name} {be} threads={th}: failed: {str(e)[:300]}', file=sys.stderr)
                     entry['results'].append(dict(backend=be, threads=th, error=str(e)[:1000])); continue
@@ -123,6 +128,7 @@ def main(argv=None):
                           f"student {ds['cpu_median_ms']:.3f} ms, {row['cpu_speedup']:.2f}x = {row['cpu_speedup_vs_mac_ratio']:.0%}; load {os.getloadavg()[0]:.1f}",
                           file=sys.stderr, flush=True)
                 print(f'  ({name} {be} threads={th}: {time.perf_counter() - t1:.0f} s)', file=sys.stderr, flush=True)
+                res['pairs'][name] = entry; save(False)
         ok = [r for r in entry['results'] if 'error' not in r]
         entry['best'] = {}
         for th in a.threads:
@@ -158,8 +164,7 @@ def main(argv=None):
         for k, b in e['best'].items(): print(f"  best for {name} at {k}: {b['backend']} ({b['speedup']:.2f}x wall, {b['speedup_vs_mac_ratio']:.0%} of the MAC ratio; "
                                              f"{b['cpu_speedup']:.2f}x CPU time, {b['cpu_speedup_vs_mac_ratio']:.0%})")
     for name, e in res['pairs'].items(): print(f"\n{name}: {e['mac_convention']}")
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=1) + '\n')
+    save(True)
     print(f'wrote {a.out} ({res["seconds"]:.0f} s)')
 
 if __name__ == '__main__': main()

@@ -300,6 +300,7 @@ def export_onnx(model:nn.Module, # a generator or discriminator (or an `ExportVi
 def onnx_session(fn:str|Path, # an .onnx file
                  threads:int|None=None, # intra-op threads (default: torch's current thread count)
                  optimization:str='all', # ONNX Runtime graph optimisations: 'none', 'basic', 'extended' or 'all'
+                 arena:bool=True, # keep ONNX Runtime's CPU memory arena (False: each run's memory is freed after it)
                 ):
     "An ONNX Runtime CPU `InferenceSession` with `threads` intra-op threads and sequential execution"
     ort = _need('onnxruntime')
@@ -312,6 +313,7 @@ def onnx_session(fn:str|Path, # an .onnx file
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = levels[optimization]
     so.log_severity_level = 3
+    so.enable_cpu_mem_arena = arena
     return ort.InferenceSession(str(fn), so, providers=['CPUExecutionProvider'])
 
 def onnx_metadata(fn:str|Path)->dict:
@@ -326,6 +328,7 @@ class OnnxModel:
                  threads:int|None=None, # intra-op threads (default: torch's)
                  optimization:str='all', # ONNX Runtime graph optimisation level
                  check:bool=False, # when exporting: compare with PyTorch
+                 arena:bool=True, # keep the memory arena (False: for large models whose sessions must fit side by side)
                  **kw # when exporting: view options
                 ):
         if isinstance(src, (str, Path)): self.fn, self._tmp = Path(src), None
@@ -333,7 +336,7 @@ class OnnxModel:
             self._tmp = tempfile.TemporaryDirectory(prefix='dglkit-onnx-')
             self.fn = Path(self._tmp.name)/'model.onnx'
             export_onnx(src, self.fn, check=check, **kw)
-        self.session = onnx_session(self.fn, threads, optimization)
+        self.session = onnx_session(self.fn, threads, optimization, arena)
         self.input_names = [i.name for i in self.session.get_inputs()]
     def feeds(self, *inputs)->dict:
         "The session's input dict for torch tensors (or arrays) given in `input_names` order"

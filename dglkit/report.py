@@ -90,7 +90,7 @@ def device_name(device)->str:
 
 LATENCY_BACKENDS = ('eager', 'channels_last', 'compile', 'onnx')
 
-def _backend(M:nn.Module, backend:str, threads:int):
+def _backend(M:nn.Module, backend:str, threads:int, onnx_arena:bool=True):
     "`make(inputs) -> run()` for one model: `run` does one forward pass with `backend`"
     if backend == 'eager': return lambda inp: (lambda: M(*inp))
     if backend == 'channels_last':
@@ -100,7 +100,7 @@ def _backend(M:nn.Module, backend:str, threads:int):
         C = torch.compile(M, dynamic=False)  # compiled (once per batch size) during the warm-up passes
         return lambda inp: (lambda: C(*inp))
     from dglkit.export import OnnxModel, timing_view
-    om = OnnxModel(timing_view(M), threads=threads)
+    om = OnnxModel(timing_view(M), threads=threads, arena=onnx_arena)
     def make(inp):
         feeds = om.feeds(*inp)
         return lambda: om.run(feeds)
@@ -118,6 +118,7 @@ def measure_latency(G, # a generator, or `{name: generator}` to time side by sid
                     repeats:int=20, # timed passes per batch size (and model): the median and quartiles are reported
                     backend:str='eager', # 'eager' (PyTorch), 'channels_last' (PyTorch, NHWC weights), 'compile' (torch.compile) or 'onnx' (ONNX Runtime, CPU)
                     threads:int|None=None, # CPU threads for PyTorch and ONNX Runtime while timing (default: torch's current setting)
+                    onnx_arena:bool=True, # ONNX Runtime keeps its memory arena (False: frees each pass's memory, when the sessions would not fit side by side)
                    ):
     "Median forward time (ms) with its interquartile range, and images/s, per batch size: a list of dicts (a dict of lists for a dict of models)"
     if backend not in LATENCY_BACKENDS: raise ValueError(f'backend must be one of {LATENCY_BACKENDS}, got {backend!r}')
@@ -135,7 +136,7 @@ def measure_latency(G, # a generator, or `{name: generator}` to time side by sid
         was[k] = Ms[k].training; Ms[k].eval()
     out = {k: [] for k in models}
     try:
-        makers = {k: _backend(M, backend, nthreads) for k, M in Ms.items()}  # (ONNX: exported here, outside inference mode)
+        makers = {k: _backend(M, backend, nthreads, onnx_arena) for k, M in Ms.items()}  # (ONNX: exported here, outside inference mode)
         with torch.inference_mode():
             for bs in listify(batch_sizes):
                 runs = {k: makers[k](generator_inputs(M, bs, device)) for k, M in Ms.items()}
