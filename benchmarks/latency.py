@@ -4,9 +4,9 @@ Pairs (teacher, student):
 - dcgan: the demo's DCGAN teacher (`dglkit/assets/teacher_dcgan_mnist.pt`) and its x0.25 student
   (`dglkit.models.student_config(G.config, 0.25)`), batch 1 and 64.
 - stylegan2: StyleGAN2 256x256 in rosinality's FFHQ configuration (style_dim 512, 8 mapping layers, channel
-  multiplier 2) and its f = 2 student (width 1/2), random weights (latency does not depend on them), batch 1 and 16
-  by default: at batch 64 one teacher pass takes over a minute on one core and its activations are ~2 GB each
-  (`--sg-batch-sizes 1 64` runs it where the machine allows). Its ONNX Runtime sessions run without a memory arena
+  multiplier 2) and its f = 2 student (width 1/2), random weights (latency does not depend on them), batch 1 and 64,
+  3 rounds after 1 warm-up pass: at batch 64 one teacher pass takes 40-60 s of CPU on one core and its activations are
+  ~2 GB each (`--sg-batch-sizes 1 16` for a smaller machine). Its ONNX Runtime sessions run without a memory arena
   (`measure_latency(onnx_arena=False)`): at batch 64 the two sessions' arenas would not fit in 24 GB side by side.
 
 Every number comes from `dglkit.report.measure_latency` (the function the compression report uses): teacher and
@@ -23,9 +23,10 @@ the backend with the fastest student (median CPU time). ONNX Runtime runs the ex
 DCGAN the deploy form (batch norms folded, the first transposed convolution a matrix product; see
 `benchmarks/latency_ablation.py` for what each step buys).
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/latency.py                       # both pairs, ~7 min on 1 quiet thread
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/latency.py                       # both pairs: 25 min at load average 3-5
     .venv/bin/python benchmarks/latency.py --pairs dcgan --threads 1 2             # thread-count sweep
     .venv/bin/python benchmarks/latency.py --sg-backends eager onnx compile        # torch.compile for StyleGAN2 too (slow to compile)
+    .venv/bin/python benchmarks/latency.py --sg-backends eager eager-unfused onnx  # PyTorch running the unfused export view too
 
 Writes benchmarks/results/latency.json."""
 import argparse, json, os, platform, statistics, sys, time, warnings
@@ -62,16 +63,16 @@ def main(argv=None):
     ap.add_argument('--pairs', nargs='+', default=['dcgan', 'stylegan2'], choices=['dcgan', 'stylegan2'])
     ap.add_argument('--backends', nargs='+', default=['eager', 'channels_last', 'compile', 'onnx'],
                     help='DCGAN backends (dglkit.report.LATENCY_BACKENDS; compile: about a minute of compilation)')
-    ap.add_argument('--sg-backends', nargs='+', default=['eager', 'eager-unfused', 'onnx'],
+    ap.add_argument('--sg-backends', nargs='+', default=['eager', 'onnx'],
                     help="StyleGAN2 backends; 'eager-unfused': PyTorch running the export view (modulated convs unfused, fixed noise), "
                          'as the ONNX graph does (its convs are functional: channels-last changes nothing)')
     ap.add_argument('--threads', type=int, nargs='+', default=[1], help='CPU thread counts to run (each a full set of measurements)')
     ap.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 64], help='DCGAN batch sizes')
-    ap.add_argument('--sg-batch-sizes', type=int, nargs='+', default=[1, 16], help='StyleGAN2 batch sizes')
+    ap.add_argument('--sg-batch-sizes', type=int, nargs='+', default=[1, 64], help='StyleGAN2 batch sizes')
     ap.add_argument('--warmup', type=int, default=10, help='DCGAN untimed passes per model and batch size')
     ap.add_argument('--repeats', type=int, default=100, help='DCGAN timed rounds')
     ap.add_argument('--sg-warmup', type=int, default=1)
-    ap.add_argument('--sg-repeats', type=int, default=4)
+    ap.add_argument('--sg-repeats', type=int, default=3)
     ap.add_argument('--out', default=str(ROOT/'benchmarks'/'results'/'latency.json'))
     a = ap.parse_args(argv)
 
