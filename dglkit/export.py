@@ -18,10 +18,56 @@ from .stylegan2 import StyleGAN2Generator, StyleGAN2Discriminator, ModulatedConv
 from .biggan import BigGANGenerator, BigGANDiscriminator
 
 # %% auto #0
-__all__ = ['ONNX_OPSET', 'EXPORT_VIEWS', 'SAFETENSORS_FORMAT', 'ExportView', 'DCGANGeneratorView', 'BigGANGeneratorView',
-           'DCGANDiscriminatorView', 'BigGANDiscriminatorView', 'StyleGAN2DiscriminatorView', 'StyleGAN2GeneratorView',
-           'PlainView', 'export_view', 'timing_view', 'export_onnx', 'onnx_session', 'onnx_metadata', 'OnnxModel',
-           'save_safetensors', 'load_safetensors']
+__all__ = ['ONNX_OPSET', 'EXPORT_VIEWS', 'SAFETENSORS_FORMAT', 'fold_bn', 'LatentLinear', 'deploy_layers', 'ExportView',
+           'DCGANGeneratorView', 'BigGANGeneratorView', 'DCGANDiscriminatorView', 'BigGANDiscriminatorView',
+           'StyleGAN2DiscriminatorView', 'StyleGAN2GeneratorView', 'PlainView', 'export_view', 'timing_view',
+           'export_onnx', 'onnx_session', 'onnx_metadata', 'OnnxModel', 'save_safetensors', 'load_safetensors']
+
+# %% ../nbs/14_export.ipynb #790fdf98
+def fold_bn(conv:nn.Module, # an `nn.ConvTranspose2d` or `nn.Conv2d` (groups 1)
+            bn:nn.BatchNorm2d|None=None, # the batch norm after it (eval mode: its running statistics), or None
+           )->nn.Module:
+    "A copy of `conv` with `bn` folded into its weight and bias: `fold_bn(c, bn)(x)` = `bn(c(x))` in eval mode, up to rounding"
+    if not isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) or conv.groups != 1:
+        raise ValueError(f'fold_bn folds into a Conv2d or ConvTranspose2d with groups=1, got {conv}')
+    c = copy.deepcopy(conv).requires_grad_(False)
+    if bn is None: return c
+    if bn.num_features != c.out_channels or bn.running_var is None:
+        raise ValueError(f'fold_bn: {bn} does not match {conv} (or keeps no running statistics)')
+    s = (bn.weight if bn.affine else 1) / torch.sqrt(bn.running_var + bn.eps)
+    b = c.bias if c.bias is not None else torch.zeros_like(bn.running_mean)
+    shape = (1, -1, 1, 1) if isinstance(c, nn.ConvTranspose2d) else (-1, 1, 1, 1)  # weight (in, out, k, k) / (out, in, k, k)
+    c.weight.data = (c.weight * s.reshape(shape)).detach()
+    c.bias = nn.Parameter(((b - bn.running_mean) * s + (bn.bias if bn.affine else 0)).detach(), requires_grad=False)
+    return c
+
+class LatentLinear(nn.Module):
+    "A transposed convolution of a 1×1 map (stride 1, no padding) as one matrix product: (B, C) → (B, C', k, k)"
+    def __init__(self, ct:nn.ConvTranspose2d):
+        super().__init__()
+        if ct.stride != (1, 1) or ct.padding != (0, 0) or ct.groups != 1 or ct.dilation != (1, 1) or ct.output_padding != (0, 0):
+            raise ValueError(f'LatentLinear replaces a ConvTranspose2d with stride 1, no padding, groups 1, got {ct}')
+        self.shape = (ct.out_channels, *ct.kernel_size)
+        k = ct.kernel_size[0] * ct.kernel_size[1]
+        self.linear = nn.Linear(ct.in_channels, ct.out_channels * k, bias=ct.bias is not None).requires_grad_(False)
+        self.linear.weight.data = ct.weight.detach().reshape(ct.in_channels, -1).T.contiguous()
+        if ct.bias is not None: self.linear.bias.data = ct.bias.detach().repeat_interleave(k)
+    def forward(self, z): return self.linear(z).unflatten(1, self.shape)
+
+def deploy_layers(net:nn.Sequential, # a DCGAN generator's `net` (eval mode): (transposed conv, [batch norm], activation) blocks
+                  fold:bool=True, # fold each batch norm into the convolution before it
+                  latent_linear:bool=True, # the first transposed convolution (of the 1×1 latent) as a matrix product
+                 )->nn.Sequential:
+    "`net` rewritten for inference, computing the same function of the latent (B, C) (not of (B, C, 1, 1))"
+    mods, out, i = list(net), [], 0
+    while i < len(mods):
+        m, nxt = mods[i], mods[i + 1] if i + 1 < len(mods) else None
+        if fold and isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and isinstance(nxt, nn.BatchNorm2d):
+            m, i = fold_bn(m, nxt), i + 1
+        out.append(m); i += 1
+    if latent_linear: out[0] = LatentLinear(out[0])
+    else: out.insert(0, nn.Unflatten(1, (-1, 1, 1)))
+    return nn.Sequential(*out)
 
 # %% ../nbs/14_export.ipynb #84c6ee44
 ONNX_OPSET = 18
@@ -56,11 +102,17 @@ class ExportView(nn.Module):
         return (x, torch.arange(n) % m.n_classes) if self.conditional else (x,)
 
 class DCGANGeneratorView(ExportView):
-    "`DCGANGenerator`: (z[, y]) → img"
+    "`DCGANGenerator`: (z[, y]) → img, run by `deploy_layers(G.net, fold, latent_linear)`"
+    def __init__(self, model:DCGANGenerator,
+                 fold:bool=True, # batch norms folded into the transposed convolutions
+                 latent_linear:bool=True, # the first transposed convolution as a matrix product
+                ):
+        super().__init__(model)
+        self.layers = deploy_layers(self.model.net, fold, latent_linear)
     def forward(self, z, y=None):
         G = self.model
         if y is not None: z = torch.cat([z, G.embed(y)], 1)
-        return G.net(z[:, :, None, None])
+        return self.layers(z)
 
 class BigGANGeneratorView(ExportView):
     "`BigGANGenerator`: (z, y) → img (truncation happens where z is drawn: `dglkit.cli.truncated_normal`)"
@@ -248,6 +300,7 @@ def export_onnx(model:nn.Module, # a generator or discriminator (or an `ExportVi
 def onnx_session(fn:str|Path, # an .onnx file
                  threads:int|None=None, # intra-op threads (default: torch's current thread count)
                  optimization:str='all', # ONNX Runtime graph optimisations: 'none', 'basic', 'extended' or 'all'
+                 arena:bool=True, # keep ONNX Runtime's CPU memory arena (False: each run's memory is freed after it)
                 ):
     "An ONNX Runtime CPU `InferenceSession` with `threads` intra-op threads and sequential execution"
     ort = _need('onnxruntime')
@@ -260,6 +313,7 @@ def onnx_session(fn:str|Path, # an .onnx file
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = levels[optimization]
     so.log_severity_level = 3
+    so.enable_cpu_mem_arena = arena
     return ort.InferenceSession(str(fn), so, providers=['CPUExecutionProvider'])
 
 def onnx_metadata(fn:str|Path)->dict:
@@ -274,6 +328,7 @@ class OnnxModel:
                  threads:int|None=None, # intra-op threads (default: torch's)
                  optimization:str='all', # ONNX Runtime graph optimisation level
                  check:bool=False, # when exporting: compare with PyTorch
+                 arena:bool=True, # keep the memory arena (False: for large models whose sessions must fit side by side)
                  **kw # when exporting: view options
                 ):
         if isinstance(src, (str, Path)): self.fn, self._tmp = Path(src), None
@@ -281,7 +336,7 @@ class OnnxModel:
             self._tmp = tempfile.TemporaryDirectory(prefix='dglkit-onnx-')
             self.fn = Path(self._tmp.name)/'model.onnx'
             export_onnx(src, self.fn, check=check, **kw)
-        self.session = onnx_session(self.fn, threads, optimization)
+        self.session = onnx_session(self.fn, threads, optimization, arena)
         self.input_names = [i.name for i in self.session.get_inputs()]
     def feeds(self, *inputs)->dict:
         "The session's input dict for torch tensors (or arrays) given in `input_names` order"

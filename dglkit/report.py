@@ -90,7 +90,7 @@ def device_name(device)->str:
 
 LATENCY_BACKENDS = ('eager', 'channels_last', 'compile', 'onnx')
 
-def _backend(M:nn.Module, backend:str, threads:int):
+def _backend(M:nn.Module, backend:str, threads:int, onnx_arena:bool=True):
     "`make(inputs) -> run()` for one model: `run` does one forward pass with `backend`"
     if backend == 'eager': return lambda inp: (lambda: M(*inp))
     if backend == 'channels_last':
@@ -100,7 +100,7 @@ def _backend(M:nn.Module, backend:str, threads:int):
         C = torch.compile(M, dynamic=False)  # compiled (once per batch size) during the warm-up passes
         return lambda inp: (lambda: C(*inp))
     from dglkit.export import OnnxModel, timing_view
-    om = OnnxModel(timing_view(M), threads=threads)
+    om = OnnxModel(timing_view(M), threads=threads, arena=onnx_arena)
     def make(inp):
         feeds = om.feeds(*inp)
         return lambda: om.run(feeds)
@@ -118,6 +118,7 @@ def measure_latency(G, # a generator, or `{name: generator}` to time side by sid
                     repeats:int=20, # timed passes per batch size (and model): the median and quartiles are reported
                     backend:str='eager', # 'eager' (PyTorch), 'channels_last' (PyTorch, NHWC weights), 'compile' (torch.compile) or 'onnx' (ONNX Runtime, CPU)
                     threads:int|None=None, # CPU threads for PyTorch and ONNX Runtime while timing (default: torch's current setting)
+                    onnx_arena:bool=True, # ONNX Runtime keeps its memory arena (False: frees each pass's memory, when the sessions would not fit side by side)
                    ):
     "Median forward time (ms) with its interquartile range, and images/s, per batch size: a list of dicts (a dict of lists for a dict of models)"
     if backend not in LATENCY_BACKENDS: raise ValueError(f'backend must be one of {LATENCY_BACKENDS}, got {backend!r}')
@@ -135,19 +136,21 @@ def measure_latency(G, # a generator, or `{name: generator}` to time side by sid
         was[k] = Ms[k].training; Ms[k].eval()
     out = {k: [] for k in models}
     try:
-        makers = {k: _backend(M, backend, nthreads) for k, M in Ms.items()}  # (ONNX: exported here, outside inference mode)
+        makers = {k: _backend(M, backend, nthreads, onnx_arena) for k, M in Ms.items()}  # (ONNX: exported here, outside inference mode)
         with torch.inference_mode():
             for bs in listify(batch_sizes):
                 runs = {k: makers[k](generator_inputs(M, bs, device)) for k, M in Ms.items()}
                 for k, run in runs.items():
                     for _ in range(warmup): run()
-                sync(); ts = {k: [] for k in models}
+                sync(); ts, cs = {k: [] for k in models}, {k: [] for k in models}
                 for r in range(repeats):  # interleaved rounds, the order reversed every other round
                     for k in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
-                        t = time.perf_counter(); runs[k](); sync(); ts[k].append(time.perf_counter() - t)
+                        c, t = time.process_time(), time.perf_counter(); runs[k](); sync()
+                        ts[k].append(time.perf_counter() - t); cs[k].append(time.process_time() - c)
                 for k in models:
                     s = _spread(ts[k])
-                    out[k].append(dict(batch_size=bs, **s, images_per_s=bs / (s['median_ms'] / 1e3), times_ms=[t * 1e3 for t in ts[k]],
+                    cpu = dict(**{f'cpu_{n}': v for n, v in _spread(cs[k]).items()}, cpu_times_ms=[t * 1e3 for t in cs[k]]) if device.type == 'cpu' else {}
+                    out[k].append(dict(batch_size=bs, **s, images_per_s=bs / (s['median_ms'] / 1e3), times_ms=[t * 1e3 for t in ts[k]], **cpu,
                                        repeats=repeats, warmup=warmup, device=str(device), backend=backend, threads=nthreads))
     finally:
         for k, M in Ms.items(): M.train(was[k])

@@ -37,6 +37,9 @@ def files(tmp_path_factory):
         with torch.no_grad():  # non-trivial weights where init leaves zeros (noise strengths, attention gain)
             for k, p in G.named_parameters():
                 if k.endswith('noise.weight') or k.endswith('gamma'): p.fill_(0.3)
+            for bn in G.modules():  # and batch-norm statistics that the DCGAN export folds into its convolutions
+                if isinstance(bn, torch.nn.BatchNorm2d) and bn.running_var is not None:
+                    bn.running_mean.normal_(0, 0.3); bn.running_var.uniform_(0.2, 2.2)
         out[name] = save_gan(G.eval(), D.eval(), d/name/'gan.pt', step=7, name=name)
     return out
 
