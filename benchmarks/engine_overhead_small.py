@@ -63,7 +63,7 @@ def main(a):
     from dglkit.models import MLPGenerator, MLPDiscriminator
     torch.manual_seed(99)
     teachers = (MLPDiscriminator(hidden=128, n_layers=3), MLPGenerator(nz=8, hidden=128, n_layers=3))
-    steps, rounds = (a.steps if a.steps != 60 else 200), (a.rounds if a.rounds != 3 else 5)
+    steps, rounds = (a.steps if a.steps != 60 else 200), (a.rounds if a.rounds != 3 else 5)  # this mode's own defaults (the DCGAN mode's are 60 and 3)
     variants = [('vanilla', True), ('vanilla', False), ('dgl_kd', True), ('dgl_kd', False), ('plain', None)]
     ms = {v: [] for v in variants}
     for r in range(rounds):
