@@ -13,7 +13,8 @@ run-folder overhead is measured once, side by side, with `--overhead`); its metr
 Writes benchmarks/results/mixtures.json (per-seed values, `paired` comparisons with bootstrap CIs, curves, timings)
 and, unless --no-pictures, nbs/images/mixtures-<kind>.png and nbs/images/mixtures-curves.png (the docs page
 nbs/tutorials/mixtures.ipynb links them); --update-docs rewrites the table on that page. Every student is appended to
-<out>.rows.jsonl as it finishes: `--from-rows <out>.rows.jsonl` summarises a stopped run (its complete seeds only).
+<out>.rows.jsonl as it finishes: `--from-rows <out>.rows.jsonl` summarises a stopped run (its complete seeds only),
+`--resume` runs only the students missing from it.
 
 Budgets (the recipes' train.steps): ring 1,500 and grid 4,000 student steps, where the seeds' mean curves have
 flattened in modes (nbs/images/mixtures-curves.png; the high-quality share still rises). Measured on the shared 2-core
@@ -188,6 +189,7 @@ def main(argv=None):
     ap.add_argument('--no-pictures', action='store_true')
     ap.add_argument('--overhead', action='store_true', help='also time one student through train_run (a run folder) beside build_learner')
     ap.add_argument('--update-docs', action='store_true', help='rewrite the table of nbs/tutorials/mixtures.ipynb')
+    ap.add_argument('--resume', action='store_true', help='keep the students already in <out>.rows.jsonl (a stopped run) and run only the missing ones')
     ap.add_argument('--from-rows', default=None, help='no training: summarise the students already in this rows file (written as they finish: <out>.rows.jsonl)')
     a = ap.parse_args(argv)
     import numpy as np
@@ -213,16 +215,24 @@ def main(argv=None):
             rows, a.seeds = [r for r in got if r['seed'] in full], len(full)
             t_students = float(json.loads(rows_file.with_suffix('.time').read_text())['students']) if rows_file.with_suffix('.time').exists() else float('nan')
         else:
+            rows, t_before = [], 0.
+            if a.resume and rows_file.exists():  # keep the students already in the rows file, run the others
+                rows = [json.loads(l) for l in rows_file.read_text().splitlines() if l.strip()]
+                done = {(r['mixture'], r['mode'], r['seed']) for r in rows}
+                jobs = [j for j in jobs if j not in done]
+                tf = rows_file.with_suffix('.time')
+                t_before = float(json.loads(tf.read_text())['students']) if tf.exists() else 0.
+                print(f'resuming: {len(rows)} students in {rows_file}, {len(jobs)} to run', flush=True)
+            else:
+                rows_file.parent.mkdir(parents=True, exist_ok=True); rows_file.write_text('')
             futs = [ex.submit(run_student, k, m, s, teachers[k]['gan'], a.steps, s == PICTURE_SEED and not a.no_pictures) for k, m, s in jobs]
-            rows = []
-            rows_file.parent.mkdir(parents=True, exist_ok=True); rows_file.write_text('')
             for (k, m, s), f in zip(jobs, futs):
                 rows.append(f.result())
                 r = rows[-1]
                 with rows_file.open('a') as fh: fh.write(json.dumps(r) + '\n')
-                rows_file.with_suffix('.time').write_text(json.dumps(dict(students=time.perf_counter() - t0, n=len(rows))))
+                rows_file.with_suffix('.time').write_text(json.dumps(dict(students=t_before + time.perf_counter() - t0, n=len(rows))))
                 print(f"{k:4s} {m:7s} seed {s}: modes {r['modes']:.0f} hq {r['hq']:.3f} kl {r['kl']:.3f} sw1 {r['sw1']:.3f} · {r['seconds']:.1f} s", flush=True)
-            t_students = time.perf_counter() - t0
+            t_students = t_before + time.perf_counter() - t0
         overhead = None
         if a.overhead:
             k, m = a.mixtures[0], 'dgl'
