@@ -1,6 +1,7 @@
 """Engine overhead: DGLLearner's iteration vs a plain hand-written PyTorch GAN loop, same models, data and batch.
 
     python benchmarks/engine_overhead.py [--steps 60] [--rounds 3]
+    OMP_NUM_THREADS=1 python benchmarks/engine_overhead.py --small [--steps 200] [--rounds 5]   # small models: see engine_overhead_small.py
 
 DCGAN G/D (width 1, 32×32, 1 channel) on the MNIST digits, batch 64, non-saturating logistic loss, Adam. Both loops
 do the same work per iteration (one D step on real+fake, one G step). Each engine iteration is preceded by one timed plain
@@ -16,7 +17,13 @@ from dglkit.engine import DGLLearner
 from dglkit.losses import GANLoss
 
 p = argparse.ArgumentParser(); p.add_argument('--steps', type=int, default=60); p.add_argument('--rounds', type=int, default=3)
-p.add_argument('--bs', type=int, default=64); a = p.parse_args()
+p.add_argument('--bs', type=int, default=64)
+p.add_argument('--small', action='store_true', help='a 2-D mixture MLP GAN (the mixture benchmark\'s student): fast paths vs general paths')
+a = p.parse_args()
+if a.small:
+    import sys; sys.path.insert(0, str(Path(__file__).parent))
+    from engine_overhead_small import main as small
+    small(a); raise SystemExit
 data = mnist_digits(size=32, split='train')
 
 def models(seed=0):

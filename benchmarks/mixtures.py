@@ -12,7 +12,15 @@ run-folder overhead is measured once, side by side, with `--overhead`); its metr
 
 Writes benchmarks/results/mixtures.json (per-seed values, `paired` comparisons with bootstrap CIs, curves, timings)
 and, unless --no-pictures, nbs/images/mixtures-<kind>.png and nbs/images/mixtures-curves.png (the docs page
-nbs/tutorials/mixtures.ipynb links them); --update-docs rewrites the table on that page."""
+nbs/tutorials/mixtures.ipynb links them); --update-docs rewrites the table on that page. Every student is appended to
+<out>.rows.jsonl as it finishes: `--from-rows <out>.rows.jsonl` summarises a stopped run (its complete seeds only),
+`--resume` runs only the students missing from it.
+
+Budgets (the recipes' train.steps): ring 1,500 and grid 4,000 student steps, where the seeds' mean curves have
+flattened in modes (nbs/images/mixtures-curves.png; the high-quality share still rises). Measured on the shared 2-core
+machine: 83 students in 2,486 s (load 3.4-5.4), stopped at 8 complete seeds; see nbs/tutorials/mixtures.ipynb for the
+time budget (five minutes on two cores does not hold at these budgets).
+"""
 import os
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 import argparse, json, platform, sys, tempfile, time
@@ -123,20 +131,25 @@ def pictures(kind:str, rows:list, teacher_gan:str, out_dir:Path, steps:int|None=
     return [p]
 
 def curves_picture(rows:list, metric_names:list, out_dir:Path)->Path:
+    "Modes covered and high-quality share over training: the mean over seeds per mode (band: the seeds' 25th-75th percentiles)"
     import matplotlib
     matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt, numpy as np
     kinds = list(dict.fromkeys(r['mixture'] for r in rows))
-    fig, axs = plt.subplots(2, len(kinds), figsize=(4.2 * len(kinds), 5.4), squeeze=False)
+    fig, axs = plt.subplots(2, len(kinds), figsize=(4.6 * len(kinds), 5.8), squeeze=False)
     for j, kind in enumerate(kinds):
-        for r in rows:
-            if r['mixture'] != kind or r['seed'] != PICTURE_SEED: continue
-            c = r['curve']
+        for mode in dict.fromkeys(r['mode'] for r in rows):
+            cs = [r['curve'] for r in rows if r['mixture'] == kind and r['mode'] == mode]
+            if not cs: continue
+            n = min(len(c) for c in cs); steps = [x[0] for x in cs[0][:n]]
             for i, k in enumerate(('modes', 'hq')):
-                axs[i, j].plot([x[0] for x in c], [x[1 + metric_names.index(k)] for x in c], label=r['mode'], lw=1.2)
+                v = np.array([[x[1 + metric_names.index(k)] for x in c[:n]] for c in cs])
+                line, = axs[i, j].plot(steps, v.mean(0), label=mode, lw=1.2)
+                axs[i, j].fill_between(steps, *np.percentile(v, [25, 75], axis=0), color=line.get_color(), alpha=0.12, lw=0)
+        ns = len({r['seed'] for r in rows if r['mixture'] == kind})
         for i, k in enumerate(('modes covered', 'high-quality share')):
-            axs[i, j].set_title(f'{kind}: {k} over training (seed {PICTURE_SEED})', fontsize=9); axs[i, j].set_xlabel('step', fontsize=8)
-            axs[i, j].legend(fontsize=7); axs[i, j].tick_params(labelsize=7)
+            axs[i, j].set_title(f'{kind}: {k}, mean of {ns} seeds (band: 25-75%)', fontsize=9); axs[i, j].set_xlabel('student step', fontsize=8)
+            axs[i, j].set_ylabel(k, fontsize=8); axs[i, j].legend(fontsize=7); axs[i, j].tick_params(labelsize=7)
     fig.tight_layout()
     p = out_dir/'mixtures-curves.png'
     fig.savefig(p, dpi=72); plt.close(fig)
@@ -176,6 +189,8 @@ def main(argv=None):
     ap.add_argument('--no-pictures', action='store_true')
     ap.add_argument('--overhead', action='store_true', help='also time one student through train_run (a run folder) beside build_learner')
     ap.add_argument('--update-docs', action='store_true', help='rewrite the table of nbs/tutorials/mixtures.ipynb')
+    ap.add_argument('--resume', action='store_true', help='keep the students already in <out>.rows.jsonl (a stopped run) and run only the missing ones')
+    ap.add_argument('--from-rows', default=None, help='no training: summarise the students already in this rows file (written as they finish: <out>.rows.jsonl)')
     a = ap.parse_args(argv)
     import numpy as np
     from dglkit.build import MODES
@@ -193,13 +208,31 @@ def main(argv=None):
                   ', '.join(f'{m} {v:.4g}' for m, v in t['metrics'].items()), flush=True)
         jobs = [(k, m, s) for s in range(a.seeds) for k in a.mixtures for m in modes]
         t0 = time.perf_counter()
-        futs = [ex.submit(run_student, k, m, s, teachers[k]['gan'], a.steps, s == PICTURE_SEED and not a.no_pictures) for k, m, s in jobs]
-        rows = []
-        for (k, m, s), f in zip(jobs, futs):
-            rows.append(f.result())
-            r = rows[-1]
-            print(f"{k:4s} {m:7s} seed {s}: modes {r['modes']:.0f} hq {r['hq']:.3f} kl {r['kl']:.3f} sw1 {r['sw1']:.3f} · {r['seconds']:.1f} s", flush=True)
-        t_students = time.perf_counter() - t0
+        rows_file = Path(a.from_rows or str(a.out) + '.rows.jsonl')
+        if a.from_rows:  # a finished (or stopped) run's students: complete seeds only, so the comparison stays paired
+            got = [json.loads(l) for l in rows_file.read_text().splitlines() if l.strip()]
+            full = [s for s in range(a.seeds) if sum(r['seed'] == s for r in got) == len(a.mixtures) * len(modes)]
+            rows, a.seeds = [r for r in got if r['seed'] in full], len(full)
+            t_students = float(json.loads(rows_file.with_suffix('.time').read_text())['students']) if rows_file.with_suffix('.time').exists() else float('nan')
+        else:
+            rows, t_before = [], 0.
+            if a.resume and rows_file.exists():  # keep the students already in the rows file, run the others
+                rows = [json.loads(l) for l in rows_file.read_text().splitlines() if l.strip()]
+                done = {(r['mixture'], r['mode'], r['seed']) for r in rows}
+                jobs = [j for j in jobs if j not in done]
+                tf = rows_file.with_suffix('.time')
+                t_before = float(json.loads(tf.read_text())['students']) if tf.exists() else 0.
+                print(f'resuming: {len(rows)} students in {rows_file}, {len(jobs)} to run', flush=True)
+            else:
+                rows_file.parent.mkdir(parents=True, exist_ok=True); rows_file.write_text('')
+            futs = [ex.submit(run_student, k, m, s, teachers[k]['gan'], a.steps, s == PICTURE_SEED and not a.no_pictures) for k, m, s in jobs]
+            for (k, m, s), f in zip(jobs, futs):
+                rows.append(f.result())
+                r = rows[-1]
+                with rows_file.open('a') as fh: fh.write(json.dumps(r) + '\n')
+                rows_file.with_suffix('.time').write_text(json.dumps(dict(students=t_before + time.perf_counter() - t0, n=len(rows))))
+                print(f"{k:4s} {m:7s} seed {s}: modes {r['modes']:.0f} hq {r['hq']:.3f} kl {r['kl']:.3f} sw1 {r['sw1']:.3f} · {r['seconds']:.1f} s", flush=True)
+            t_students = t_before + time.perf_counter() - t0
         overhead = None
         if a.overhead:
             k, m = a.mixtures[0], 'dgl'
@@ -212,6 +245,12 @@ def main(argv=None):
             print(f"run folder (train_run) {rf['seconds']:.2f} s vs build_learner {bl['seconds']:.2f} s "
                   f"(x{overhead['ratio']:.2f}); same metrics: {overhead['same_metrics']}", flush=True)
     wall = time.perf_counter() - t_all
+    stopped = None
+    if a.from_rows:  # the time the stopped run took to here (teachers were cached in both)
+        wall = t_teach + t_students
+        tf = rows_file.with_suffix('.time')
+        stopped = dict(rows_file=str(rows_file), students_finished=json.loads(tf.read_text())['n'] if tf.exists() else None,
+                       complete_seeds=a.seeds, note='the run was stopped; seconds are the time to its last finished student')
     metric_names = ['modes', 'hq', 'kl', 'sw1']
     paired = paired_summary(rows, metrics=metric_names)
     mm = means(rows, metric_names)
@@ -231,7 +270,7 @@ def main(argv=None):
         seeds=a.seeds, modes=modes, student_steps={k: rows[[r['mixture'] for r in rows].index(k)]['steps'] for k in a.mixtures},
         seconds=dict(total=round(wall, 1), teachers=round(t_teach, 1), students=round(t_students, 1), students_runs=len(rows),
                      sec_per_step_median=float(np.median(sps))),
-        teachers=teachers, overhead=overhead,
+        teachers=teachers, overhead=overhead, stopped=stopped,
         means={f'{k}/{m}': v for (k, m), v in mm.items()},
         paired=paired, table=table,
         per_seed=[{k: v for k, v in r.items() if k not in ('snapshots',)} for r in rows])

@@ -19,7 +19,7 @@ from fastcore.basics import store_attr
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'to_uint8', 'from_uint8', 'TensorImageDataset', 'stratified_split', 'mnist_digits', 'to_8bit',
            'prepare_image', 'ImageFolderDataset', 'LMDBDataset', 'TorchvisionDataset', 'torchvision_dataset',
-           'GaussianMixture2D', 'mode_coverage', 'StreamSampler']
+           'GaussianMixture2D', 'mode_coverage', 'StreamSampler', 'BatchStream', 'BatchedDataset', 'stream_loader']
 
 # %% ../nbs/01_data.ipynb #f980a7a2
 def to_uint8(x:torch.Tensor # float images in [-1, 1] (values outside are clamped)
@@ -34,7 +34,7 @@ def from_uint8(u:torch.Tensor # uint8 images in 0–255
     if u.dtype != torch.uint8: raise TypeError(f'from_uint8 expects a uint8 tensor, got {u.dtype}: use to_uint8 for floats in [-1, 1]')
     return u.float() / 127.5 - 1
 
-# %% ../nbs/01_data.ipynb #4d56b037
+# %% ../nbs/01_data.ipynb #9a067adb
 class TensorImageDataset(Dataset):
     "uint8 images N×C×H×W (+ int64 labels) held in memory; items are `(x in [-1, 1] float32, y int64)`"
     def __init__(self,
@@ -60,6 +60,10 @@ class TensorImageDataset(Dataset):
 
     def __len__(self): return len(self.images)
     def __getitem__(self, i): return from_uint8(self.images[i]), self.labels[i]
+    def get_batch(self, idx:torch.Tensor # item indices (int64)
+                 )->list:
+        "Items `idx` as one batch in one indexing: equal, bit for bit, to the default collation of `[self[i] for i in idx]`"
+        return [from_uint8(self.images[idx]), self.labels[idx]]
     def __repr__(self):
         return (f'{type(self).__name__}(n={len(self)}, channels={self.channels}, res={self.res}, '
                 f'n_classes={self.n_classes})')
@@ -372,7 +376,7 @@ def torchvision_dataset(name:str, # 'MNIST', 'FashionMNIST', 'KMNIST', 'CIFAR10'
     n_classes = 0 if cls_name == 'CelebA' or split == 'unlabeled' else len(getattr(ds, 'classes', None) or range(10))
     return TorchvisionDataset(ds, res, channels, n_classes)
 
-# %% ../nbs/01_data.ipynb #f5dd3c7a
+# %% ../nbs/01_data.ipynb #7c19afc7
 class GaussianMixture2D(Dataset):
     "A ring or grid of isotropic 2-D Gaussians; items are `(point float32 (2,), y int64)`"
     def __init__(self,
@@ -410,6 +414,10 @@ class GaussianMixture2D(Dataset):
 
     def __len__(self): return len(self.points)
     def __getitem__(self, i): return self.points[i], (self.modes[i] if self.labels else torch.tensor(0))
+    def get_batch(self, idx:torch.Tensor # item indices (int64)
+                 )->list:
+        "Items `idx` as one batch in one indexing: equal, bit for bit, to the default collation of `[self[i] for i in idx]`"
+        return [self.points[idx], self.modes[idx] if self.labels else torch.zeros(len(idx), dtype=torch.int64)]
     def __repr__(self): return f'{type(self).__name__}({self.kind!r}, n_modes={self.n_modes}, std={self.std}, n={len(self)})'
 
 # %% ../nbs/01_data.ipynb #10740ee5
@@ -429,7 +437,7 @@ def mode_coverage(samples, # generated points, N×2 (tensor or array)
     return dict(modes_covered=int((counts >= min_count).sum()), high_quality_frac=float(hq.float().mean()),
                 n_modes=gm.n_modes, counts=counts.tolist())
 
-# %% ../nbs/01_data.ipynb #62ef05ec
+# %% ../nbs/01_data.ipynb #9d697c77
 class StreamSampler(torch.utils.data.Sampler):
     "Deterministic, resumable, rank-sharded endless stream of dataset indices"
     def __init__(self, n_items:int, # dataset length
@@ -448,10 +456,19 @@ class StreamSampler(torch.utils.data.Sampler):
             self._perms[e] = torch.randperm(self.n_items, generator=torch.Generator().manual_seed(self.seed * 1_000_003 + e))
         return self._perms[e]
 
+    def index_tensor(self, it:int)->torch.Tensor:
+        "Dataset indices this rank reads at iteration `it`, as an int64 tensor"
+        p0, n = (it * self.world + self.rank) * self.batch_size, self.n_items
+        p = torch.arange(p0, p0 + self.batch_size)
+        out = torch.empty(self.batch_size, dtype=torch.int64)
+        for e in range(p0 // n, (p0 + self.batch_size - 1) // n + 1):  # the passes this iteration reads from, in order
+            m = p // n == e
+            out[m] = self._perm(e)[p[m] % n]
+        return out
+
     def indices(self, it:int)->list:
         "Dataset indices this rank reads at iteration `it`"
-        p0 = (it * self.world + self.rank) * self.batch_size
-        return [int(self._perm(p // self.n_items)[p % self.n_items]) for p in range(p0, p0 + self.batch_size)]
+        return self.index_tensor(it).tolist()
 
     def window(self, start:int, n_iters:int):
         "Make the next `iter` yield iterations `start … start+n_iters-1`"
@@ -460,3 +477,32 @@ class StreamSampler(torch.utils.data.Sampler):
     def __len__(self): return self.n_iters * self.batch_size
     def __iter__(self):
         for it in range(self.start, self.start + self.n_iters): yield from self.indices(it)
+
+# %% ../nbs/01_data.ipynb #50dcb69d
+class BatchStream(torch.utils.data.Sampler):
+    "The iterations of a `StreamSampler` as int64 index tensors, one per iteration"
+    def __init__(self, sampler:StreamSampler): self.sampler = sampler
+    def __len__(self): return self.sampler.n_iters
+    def __iter__(self):
+        s = self.sampler
+        for it in range(s.start, s.start + s.n_iters): yield s.index_tensor(it)
+
+class BatchedDataset(Dataset):
+    "`self[idx]` is the whole batch `data.get_batch(idx)`: a dataset for `DataLoader(batch_size=None)`"
+    def __init__(self, data): self.data = data
+    def __len__(self): return len(self.data)
+    def __getitem__(self, idx): return self.data.get_batch(idx)
+
+def stream_loader(data, # a map-style dataset (with `get_batch` for the batched path)
+                  sampler:StreamSampler, # the data order; its `batch_size` items per iteration
+                  num_workers:int=0, # DataLoader workers (persistent when > 0)
+                  pin_memory:bool=False, # pin batches (CUDA)
+                  seed:int=0, # seed of the loader's own generator (leaves the global RNG alone)
+                  batched:bool=True # one `get_batch` per iteration when `data` has it; False: items one by one
+                 )->torch.utils.data.DataLoader:
+    "A `DataLoader` over the iterations of `sampler`: one indexing per batch for in-memory datasets, else items collated one by one"
+    kw = dict(num_workers=num_workers, persistent_workers=num_workers > 0, pin_memory=pin_memory,
+              generator=torch.Generator().manual_seed(seed))
+    if batched and callable(getattr(data, 'get_batch', None)):
+        return torch.utils.data.DataLoader(BatchedDataset(data), batch_size=None, sampler=BatchStream(sampler), **kw)
+    return torch.utils.data.DataLoader(data, batch_size=sampler.batch_size, sampler=sampler, drop_last=True, **kw)

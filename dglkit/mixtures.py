@@ -21,7 +21,7 @@ __all__ = ['MIN_COUNT', 'POINT_LABELS', 'LOWER_BETTER', 'is_point_metrics', 'kl_
            'sample_points', 'evaluate_mixture', 'plot_extent', 'logit_map', 'plot_mixture', 'MixtureSnapshots',
            'bootstrap_ci', 'paired_summary', 'paired_table']
 
-# %% ../nbs/15_mixtures.ipynb #53a1d618
+# %% ../nbs/15_mixtures.ipynb #94cd6a0c
 MIN_COUNT = 20  # high-quality points a mode needs to count as covered (of 2,500 samples)
 POINT_LABELS = {'modes': 'Modes covered', 'hq': 'High-quality share', 'kl': 'KL(modes ‖ uniform)', 'sw1': 'Sliced W1'}
 LOWER_BETTER = ('kl', 'sw1')
@@ -43,20 +43,34 @@ def kl_to_uniform(counts)->float:
     q = c[c > 0] / tot
     return float((q * (q * K).log()).sum())
 
+def _sorted_projections(x, n_proj:int, seed:int)->torch.Tensor:
+    "The points `x` (float64) projected on `n_proj` random unit directions (seeded), each column sorted"
+    d = torch.randn(x.shape[1], n_proj, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return (x @ (d / d.norm(dim=0, keepdim=True))).sort(0).values
+
 def sliced_w1(a, b, # point sets N×d and M×d (tensors or arrays)
               n_proj:int=128, # random unit directions
-              seed:int=0 # seed of the directions
+              seed:int=0, # seed of the directions
+              b_sorted:torch.Tensor|None=None # `b`'s sorted projections, when already computed (`b` is then not used)
              )->float:
     "Sliced Wasserstein-1 distance: mean over random directions of the 1-D W1 of the projections (quantile matching)"
     a, b = (torch.as_tensor(np.asarray(x), dtype=torch.float64) for x in (a, b))
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]: raise ValueError(f'expected N×d and M×d point sets, got {tuple(a.shape)} and {tuple(b.shape)}')
-    d = torch.randn(a.shape[1], n_proj, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    d = d / d.norm(dim=0, keepdim=True)
-    pa, pb = (a @ d).sort(0).values, (b @ d).sort(0).values
+    pa, pb = _sorted_projections(a, n_proj, seed), (b_sorted if b_sorted is not None else _sorted_projections(b, n_proj, seed))
     if len(pa) != len(pb):  # compare at common quantile levels
         q = torch.linspace(0, 1, max(len(pa), len(pb)), dtype=torch.float64)
         pa, pb = torch.quantile(pa, q, dim=0), torch.quantile(pb, q, dim=0)
     return float((pa - pb).abs().mean())
+
+_REAL = {}  # sorted projections of a mixture's fresh real points, by (mixture, n, seed, n_proj): every evaluation of a run uses the same ones
+
+def _real_projections(gm:GaussianMixture2D, n:int, seed:int, n_proj:int):
+    key = (gm.kind, gm.n_modes, gm.std, tuple(gm.centers.flatten().tolist()), n, seed, n_proj)
+    if key not in _REAL:
+        if len(_REAL) >= 16: _REAL.clear()
+        r = gm.sample(n, torch.Generator().manual_seed(seed))[0]
+        _REAL[key] = (r, _sorted_projections(r.to(torch.float64), n_proj, seed))
+    return _REAL[key]
 
 def _points(samples)->torch.Tensor:
     return torch.as_tensor(np.asarray(samples.detach().cpu() if isinstance(samples, torch.Tensor) else samples), dtype=torch.float32)
@@ -80,8 +94,10 @@ def mixture_metrics(samples, # generated points N×2
         elif m == 'hq': out['hq'] = c['high_quality_frac']
         elif m == 'kl': out['kl'] = kl_to_uniform(c['counts'])
         elif m == 'sw1':
-            r = real if real is not None else gm.sample(len(s), torch.Generator().manual_seed(seed))[0]
-            out['sw1'] = sliced_w1(s, r, n_proj, seed)
+            if real is not None: out['sw1'] = sliced_w1(s, real, n_proj, seed)
+            else:
+                r, rs = _real_projections(gm, len(s), seed, n_proj)
+                out['sw1'] = sliced_w1(s, r, n_proj, seed, b_sorted=rs)
     return dict(out, counts=c['counts'])
 
 # %% ../nbs/15_mixtures.ipynb #e69f0f9f
