@@ -16,12 +16,12 @@ def record(**kw): f.write(json.dumps(kw) + '\n')
 record(kind='env', **{k: os.environ.get(k) for k in ('RANK', 'GROUP_RANK', 'LOCAL_RANK', 'WORLD_SIZE', 'MASTER_ADDR')})
 
 import dglkit.data, dglkit.engine, dglkit.core
-_indices = dglkit.data.StreamSampler.indices
-def indices(self, it):
-    idx = _indices(self, it)
-    record(kind='data', it=it, rank=self.rank, world=self.world, idx=idx)
+_index_tensor = dglkit.data.StreamSampler.index_tensor  # what both loaders read (batched and per item, via `indices`)
+def index_tensor(self, it):
+    idx = _index_tensor(self, it)
+    record(kind='data', it=it, rank=self.rank, world=self.world, idx=idx.tolist())
     return idx
-dglkit.data.StreamSampler.indices = indices
+dglkit.data.StreamSampler.index_tensor = index_tensor
 
 _save = dglkit.core.atomic_save
 def atomic_save(obj, fn, *args, **kw):
