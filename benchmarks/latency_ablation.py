@@ -19,7 +19,7 @@ trust on a shared machine).
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/latency_ablation.py      # ~1 min on one quiet thread
 
 Writes benchmarks/results/latency_ablation.json."""
-import argparse, json, os, statistics, sys, time, warnings
+import argparse, json, os, statistics, time, warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

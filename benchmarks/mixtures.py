@@ -66,7 +66,7 @@ def switch_step(cfg:dict)->int:
 
 def run_student(kind:str, mode:str, seed:int, teacher:str, steps:int|None=None, snapshots:bool=False)->dict:
     "One student through `build_learner`; final metrics, the curve and (optionally) point snapshots"
-    torch = _torch1()
+    _torch1()  # one thread per worker
     from dglkit.build import build_models, build_data, build_learner
     from dglkit.eval_callback import EvalDuringTraining
     from dglkit.mixtures import MixtureSnapshots
