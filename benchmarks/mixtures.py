@@ -23,8 +23,8 @@ time budget (five minutes on two cores does not hold at these budgets).
 """
 import os
 os.environ.setdefault('OMP_NUM_THREADS', '1')
-import argparse, json, platform, sys, tempfile, time
-from concurrent.futures import ProcessPoolExecutor
+import argparse, json, platform, shutil, sys, tempfile, time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,10 +51,11 @@ def train_teacher(kind:str, runs:Path)->dict:
     return dict(run=str(run), gan=str(run/'gan.pt'), cached=r['learn'] is None, seconds=round(secs, 2),
                 steps=cfg['train']['steps'], metrics=meta.get('metrics', {}))
 
-def student_config(kind:str, mode:str, seed:int, teacher:str, steps:int|None=None)->dict:
+def student_config(kind:str, mode:str, seeds:int, teacher:str, steps:int|None=None)->dict:
+    "The recipe of `kind` in `mode` with `seeds` members (train.members): member k is seed k of the paired comparison"
     from dglkit.config import load_config
     from dglkit.build import mode_overrides
-    ov = {**mode_overrides(mode), 'seed': seed, 'teacher.path': teacher, 'name': f'mixture-{kind}-{mode}-s{seed}'}
+    ov = {**mode_overrides(mode), 'seed': 0, 'train.members': seeds, 'teacher.path': teacher, 'name': f'mixture-{kind}-{mode}'}
     if steps: ov['train.steps'] = steps
     return load_config(ROOT/f'configs/mixture-{kind}.yaml', ov)
 
@@ -64,37 +65,61 @@ def switch_step(cfg:dict)->int:
     if d['at_step'] is not None: return d['at_step']
     return int(round((d['at_frac'] if d['at_frac'] is not None else 0.5) * cfg['train']['steps']))
 
-def run_student(kind:str, mode:str, seed:int, teacher:str, steps:int|None=None, snapshots:bool=False)->dict:
-    "One student through `build_learner`; final metrics, the curve and (optionally) point snapshots"
+CURVE_METRICS = ('modes', 'hq')  # during training (every eval.every steps); all of eval.metrics at the end
+
+FORK = {'dgl': 'vanilla', 'dgl_kd': 'kd'}  # two-stage modes whose stage 1 is another mode's (same seed ⇒ same stage 1): they start from its state at the switch
+
+def _save_at(step:int, fn:Path):
+    "A callback writing the learner's whole state (`state_dict`, what a resume loads) to `fn` after iteration `step`"
+    from fastai.callback.core import Callback
+    from dglkit.core import atomic_save
+    class SaveAt(Callback):
+        order = 99  # after every other callback of the iteration (EMA, evaluation): the state a resume at `step` sees
+        def after_batch(self):
+            if self.learn.step == step: atomic_save(self.learn.state_dict(), fn)
+    return SaveAt()
+
+def run_students(kind:str, mode:str, seeds:int, teacher:str, steps:int|None=None, snapshots:bool=False,
+                 save_at:str|None=None, start_from:str|None=None)->list:
+    """The `seeds` students of `kind` in `mode`, trained at once as the members of one learner (`build_learner`, train.members): one row per seed.
+    `save_at`: write the state at the switch there (for the modes of FORK); `start_from`: continue from such a state"""
     _torch1()  # one thread per worker
     from dglkit.build import build_models, build_data, build_learner
     from dglkit.eval_callback import EvalDuringTraining
-    from dglkit.mixtures import MixtureSnapshots
-    cfg = student_config(kind, mode, seed, teacher, steps)
+    from dglkit.mixtures import MixtureSnapshots, evaluate_mixture
+    cfg = student_config(kind, mode, seeds, teacher, steps)
     t0 = time.perf_counter()
     m, data = build_models(cfg), build_data(cfg['data'])
     ev = cfg['eval']
-    evcb = EvalDuringTraining(data, every=ev['every'] or 10**12, n=ev['n'], metrics=tuple(ev['metrics']), best=None, seed=ev['seed'])
+    evcb = EvalDuringTraining(data, every=ev['every'] or 10**12, n=ev['n'], metrics=CURVE_METRICS, best=None, seed=ev['seed'])
     cbs = [evcb] + ([MixtureSnapshots([switch_step(cfg)], n=ev['n'], seed=ev['seed'])] if snapshots else [])
+    if save_at: cbs.append(_save_at(switch_step(cfg), Path(save_at)))
     with tempfile.TemporaryDirectory() as tmp:
         learn = build_learner(cfg, data, m['G'], m['D'], m['teacher_D'], m['teacher_G'], cbs=cbs, path=tmp)
-        t1 = time.perf_counter()
+        if start_from: learn.load_checkpoint(start_from)
+        t1 = time.perf_counter(); s0 = learn.step
         learn.fit_steps(cfg['train']['steps'])
         t2 = time.perf_counter()
-    last = evcb.results[-1]
-    out = dict(mixture=kind, mode=mode, seed=seed, steps=learn.step, **{k: last[k] for k in ev['metrics']},
-               counts=last['meta']['counts'], seconds=round(t2 - t0, 3), sec_per_step=round((t2 - t1) / learn.step, 5),
-               curve=[[r['step']] + [round(r[k], 5) for k in ev['metrics']] for r in evcb.results])
-    if snapshots: out['snapshots'] = {int(k): v.tolist() for k, v in learn.mixture_snapshots.points.items()}
-    return out
+    final = evaluate_mixture(learn.G_ema if learn.G_ema is not None else learn.G, data, n=ev['n'], metrics=tuple(ev['metrics']), seed=ev['seed'])
+    per = final['meta']['members'] if seeds > 1 else [dict(final.numbers(), counts=final['meta']['counts'])]
+    curves = [[[r['step']] + [round((r['meta']['members'][k] if seeds > 1 else r)[c], 5) for c in CURVE_METRICS] for r in evcb.results]
+              for k in range(seeds)]
+    rows = [dict(mixture=kind, mode=mode, seed=k, steps=learn.step, **{x: p[x] for x in ev['metrics']}, counts=p['counts'],
+                 members=seeds, seconds=round((t2 - t0) / seeds, 3), sec_per_step=round((t2 - t1) / max(learn.step - s0, 1) / seeds, 5),
+                 started_from=FORK[mode] + f' at step {s0}' if start_from else None,
+                 job_seconds=round(time.perf_counter() - t0, 3), curve=curves[k]) for k, p in enumerate(per)]
+    if snapshots:
+        pts = {int(st): (v[PICTURE_SEED] if v.ndim == 3 else v).tolist() for st, v in learn.mixture_snapshots.points.items()}
+        rows[PICTURE_SEED]['snapshots'] = pts
+    return rows
 
-def run_folder_student(kind:str, mode:str, seed:int, teacher:str, steps:int|None, runs:Path)->dict:
-    "The same student through `train_run` (a run folder: log, metrics.jsonl, checkpoint, gan.pt, report)"
+def run_folder_student(kind:str, mode:str, seeds:int, teacher:str, steps:int|None, runs:Path)->dict:
+    "The same students through `train_run` (a run folder: log, metrics.jsonl, checkpoint, gan.pt, report); the members' mean metrics"
     _torch1()
     import shutil
     from dglkit.build import train_run
-    cfg = student_config(kind, mode, seed, teacher, steps)
-    run = runs/f'overhead-{kind}-{mode}-s{seed}'
+    cfg = student_config(kind, mode, seeds, teacher, steps)
+    run = runs/f'overhead-{kind}-{mode}'
     shutil.rmtree(run, ignore_errors=True)
     t0 = time.perf_counter()
     r = train_run(cfg, run)
@@ -111,7 +136,7 @@ def pictures(kind:str, rows:list, teacher_gan:str, out_dir:Path, steps:int|None=
     from dglkit.build import build_data
     from dglkit.mixtures import plot_mixture, sample_points
     Gt, Dt, _ = load_teacher(teacher_gan)
-    cfg = student_config(kind, 'dgl', PICTURE_SEED, teacher_gan, steps)
+    cfg = student_config(kind, 'dgl', 1, teacher_gan, steps)
     gm = build_data(cfg['data'])
     snaps = {r['mode']: r['snapshots'] for r in rows if r['mixture'] == kind and r['seed'] == PICTURE_SEED and 'snapshots' in r}
     modes = list(snaps)
@@ -143,7 +168,7 @@ def curves_picture(rows:list, metric_names:list, out_dir:Path)->Path:
             if not cs: continue
             n = min(len(c) for c in cs); steps = [x[0] for x in cs[0][:n]]
             for i, k in enumerate(('modes', 'hq')):
-                v = np.array([[x[1 + metric_names.index(k)] for x in c[:n]] for c in cs])
+                v = np.array([[x[1 + CURVE_METRICS.index(k)] for x in c[:n]] for c in cs])
                 line, = axs[i, j].plot(steps, v.mean(0), label=mode, lw=1.2)
                 axs[i, j].fill_between(steps, *np.percentile(v, [25, 75], axis=0), color=line.get_color(), alpha=0.12, lw=0)
         ns = len({r['seed'] for r in rows if r['mixture'] == kind})
@@ -189,6 +214,7 @@ def main(argv=None):
     ap.add_argument('--no-pictures', action='store_true')
     ap.add_argument('--overhead', action='store_true', help='also time one student through train_run (a run folder) beside build_learner')
     ap.add_argument('--update-docs', action='store_true', help='rewrite the table of nbs/tutorials/mixtures.ipynb')
+    ap.add_argument('--no-fork', action='store_true', help='train dgl and dgl_kd from step 0 instead of from vanilla\'s and kd\'s state at the switch')
     ap.add_argument('--resume', action='store_true', help='keep the students already in <out>.rows.jsonl (a stopped run) and run only the missing ones')
     ap.add_argument('--from-rows', default=None, help='no training: summarise the students already in this rows file (written as they finish: <out>.rows.jsonl)')
     a = ap.parse_args(argv)
@@ -206,42 +232,61 @@ def main(argv=None):
             how = 'cached' if t['cached'] else f"trained in {t['seconds']} s"
             print(f"teacher {k}: {how} · " +
                   ', '.join(f'{m} {v:.4g}' for m, v in t['metrics'].items()), flush=True)
-        jobs = [(k, m, s) for s in range(a.seeds) for k in a.mixtures for m in modes]
+        cost = dict(vanilla=1., kd=1.3, dgl=1.5, dgl_kd=1.8, dgl0=2.)  # relative step costs (the teacher's D and G): the longest jobs first
+        import yaml
+        steps_of = {k: a.steps or yaml.safe_load((ROOT/f'configs/mixture-{k}.yaml').read_text())['train']['steps'] for k in a.mixtures}
+        jobs = sorted(((k, m) for k in a.mixtures for m in modes), key=lambda j: -steps_of[j[0]] * cost.get(j[1], 2.))
         t0 = time.perf_counter()
         rows_file = Path(a.from_rows or str(a.out) + '.rows.jsonl')
         if a.from_rows:  # a finished (or stopped) run's students: complete seeds only, so the comparison stays paired
             got = [json.loads(l) for l in rows_file.read_text().splitlines() if l.strip()]
-            full = [s for s in range(a.seeds) if sum(r['seed'] == s for r in got) == len(a.mixtures) * len(modes)]
+            full = [s for s in range(a.seeds) if sum(r['seed'] == s for r in got) == len(a.mixtures) * len(modes)]  # (a stopped run: its whole jobs)
             rows, a.seeds = [r for r in got if r['seed'] in full], len(full)
             t_students = float(json.loads(rows_file.with_suffix('.time').read_text())['students']) if rows_file.with_suffix('.time').exists() else float('nan')
         else:
             rows, t_before = [], 0.
             if a.resume and rows_file.exists():  # keep the students already in the rows file, run the others
                 rows = [json.loads(l) for l in rows_file.read_text().splitlines() if l.strip()]
-                done = {(r['mixture'], r['mode'], r['seed']) for r in rows}
+                done = {(r['mixture'], r['mode']) for r in rows}
                 jobs = [j for j in jobs if j not in done]
                 tf = rows_file.with_suffix('.time')
                 t_before = float(json.loads(tf.read_text())['students']) if tf.exists() else 0.
                 print(f'resuming: {len(rows)} students in {rows_file}, {len(jobs)} to run', flush=True)
             else:
                 rows_file.parent.mkdir(parents=True, exist_ok=True); rows_file.write_text('')
-            futs = [ex.submit(run_student, k, m, s, teachers[k]['gan'], a.steps, s == PICTURE_SEED and not a.no_pictures) for k, m, s in jobs]
-            for (k, m, s), f in zip(jobs, futs):
-                rows.append(f.result())
-                r = rows[-1]
-                with rows_file.open('a') as fh: fh.write(json.dumps(r) + '\n')
+            snap_dir = Path(tempfile.mkdtemp(prefix='dglkit-mixtures-'))  # the states at the switch that FORK modes start from
+            submit = lambda k, m, **kw: ex.submit(run_students, k, m, a.seeds, teachers[k]['gan'], a.steps, not a.no_pictures, **kw)
+            forks = {(k, m) for k, m in jobs if m in FORK and (k, FORK[m]) in jobs and not a.no_fork}
+            base_of = {(k, FORK[m]): (k, m) for k, m in forks}
+            futs = {submit(k, m, save_at=str(snap_dir/f'{k}-{m}.pt') if (k, m) in base_of else None): (k, m) for k, m in jobs if (k, m) not in forks}
+            pending = set(futs)
+            while pending:
+                f = next(as_completed(pending)); pending.remove(f)
+                k, m = futs[f]
+                got = f.result(); rows += got
+                if (k, m) in base_of:  # its fork starts from its state at the switch
+                    fk = submit(*base_of[(k, m)], start_from=str(snap_dir/f'{k}-{m}.pt')); futs[fk] = base_of[(k, m)]; pending.add(fk)
+                if m in FORK and (k, m) in forks and 'snapshots' in got[PICTURE_SEED]:  # the points at the switch are its base's
+                    b0 = next(r for r in rows if (r['mixture'], r['mode'], r['seed']) == (k, FORK[m], PICTURE_SEED))
+                    got[PICTURE_SEED]['snapshots'] = {**{st: v for st, v in b0.get('snapshots', {}).items() if st <= min(got[PICTURE_SEED]['snapshots'])},
+                                                      **got[PICTURE_SEED]['snapshots']}
+                with rows_file.open('a') as fh: fh.write(''.join(json.dumps(r) + '\n' for r in got))
                 rows_file.with_suffix('.time').write_text(json.dumps(dict(students=t_before + time.perf_counter() - t0, n=len(rows))))
-                print(f"{k:4s} {m:7s} seed {s}: modes {r['modes']:.0f} hq {r['hq']:.3f} kl {r['kl']:.3f} sw1 {r['sw1']:.3f} · {r['seconds']:.1f} s", flush=True)
+                mean = lambda x: sum(r[x] for r in got) / len(got)
+                print(f"{k:4s} {m:7s} {len(got)} seeds in {got[0]['job_seconds']:.1f} s: mean modes {mean('modes'):.1f} hq {mean('hq'):.3f} "
+                      f"kl {mean('kl'):.3f} sw1 {mean('sw1'):.3f}", flush=True)
             t_students = t_before + time.perf_counter() - t0
+            shutil.rmtree(snap_dir, ignore_errors=True)
         overhead = None
         if a.overhead:
             k, m = a.mixtures[0], 'dgl'
-            f1 = ex.submit(run_folder_student, k, m, 0, teachers[k]['gan'], a.steps, runs)
-            f2 = ex.submit(run_student, k, m, 0, teachers[k]['gan'], a.steps)
+            f1 = ex.submit(run_folder_student, k, m, a.seeds, teachers[k]['gan'], a.steps, runs)
+            f2 = ex.submit(run_students, k, m, a.seeds, teachers[k]['gan'], a.steps)
             rf, bl = f1.result(), f2.result()
+            bl = dict(seconds=bl[0]['job_seconds'], **{n: float(np.mean([r[n] for r in bl])) for n in ('modes', 'hq', 'kl', 'sw1')})
             names = [x for x in ('modes', 'hq', 'kl', 'sw1')]
-            overhead = dict(mixture=k, mode=m, seed=0, train_run_seconds=rf['seconds'], build_learner_seconds=bl['seconds'],
-                            ratio=round(rf['seconds'] / bl['seconds'], 3), same_metrics=all(rf[n] == bl[n] for n in names))
+            overhead = dict(mixture=k, mode=m, seeds=a.seeds, train_run_seconds=rf['seconds'], build_learner_seconds=bl['seconds'],
+                            ratio=round(rf['seconds'] / bl['seconds'], 3), same_metrics=all(abs(rf[n] - bl[n]) < 1e-9 for n in names))
             print(f"run folder (train_run) {rf['seconds']:.2f} s vs build_learner {bl['seconds']:.2f} s "
                   f"(x{overhead['ratio']:.2f}); same metrics: {overhead['same_metrics']}", flush=True)
     wall = time.perf_counter() - t_all
@@ -252,6 +297,7 @@ def main(argv=None):
         stopped = dict(rows_file=str(rows_file), students_finished=json.loads(tf.read_text())['n'] if tf.exists() else None,
                        complete_seeds=a.seeds, note='the run was stopped; seconds are the time to its last finished student')
     metric_names = ['modes', 'hq', 'kl', 'sw1']
+    rows.sort(key=lambda r: (a.mixtures.index(r['mixture']), modes.index(r['mode']), r['seed']))  # (jobs finish in any order)
     paired = paired_summary(rows, metrics=metric_names)
     mm = means(rows, metric_names)
     table = paired_table(paired, mm)

@@ -29,7 +29,7 @@ def mode_overrides(mode:str # a key of `MODES`
     if mode not in MODES: raise ConfigError('mode', f'unknown mode {mode!r}: choose one of {", ".join(MODES)}')
     return dict(MODES[mode])
 
-# %% ../nbs/09c_build.ipynb #9a7771dd
+# %% ../nbs/09c_build.ipynb #d2c88568
 def build_data(spec:dict, # a data spec: `source` + the source's arguments
                key:str='data' # its key, for error messages
               ):
@@ -67,7 +67,7 @@ def build_models(cfg:dict)->dict:
     from dglkit.core import seed_everything
     seed_everything(cfg['seed'])
     if cfg['task'] == 'train':
-        return dict(G=build_model(cfg['model']['G']), D=build_model(cfg['model']['D']))
+        return dict(G=build_model(_members(cfg['model']['G'], cfg)), D=build_model(_members(cfg['model']['D'], cfg)))
     t, s = cfg['teacher'], cfg['student']
     try: Gt, Dt, meta = resolve(t['loader'], 'teacher.loader')(t['path'])
     except ConfigError: raise
@@ -81,12 +81,23 @@ def build_models(cfg:dict)->dict:
         if cfg['model'][w].get('arch', sc['arch']) != sc['arch']:
             raise ConfigError(f'model.{w}.arch', f"the student has the teacher's architecture {sc['arch']}, got {cfg['model'][w]['arch']}")
         check_args(MODELS[sc['arch']], extra, f'model.{w}', sc['arch'])
-        out[w] = build_model({**sc, **extra})
+        out[w] = build_model(_members({**sc, **extra}, cfg))
         if s['init'] == 'teacher':
             from dglkit.models import prune_from_teacher
             try: prune_from_teacher(out[w], T)
             except ValueError as e: raise ConfigError('student.init', f'cannot start the student {w} from the teacher: {e}') from None
     return out
+
+def _members(mc:dict, cfg:dict)->dict:
+    "The model config `mc` with `train.members` (models that take `members`: dglkit.models' MLPs)"
+    M = cfg['train']['members']
+    if M == 1: return mc
+    import inspect
+    from dglkit.models import MODELS
+    if 'members' not in inspect.signature(MODELS[mc['arch']]).parameters:
+        raise ConfigError('train.members', f"{mc['arch']} cannot hold {M} members in one model (MLPGenerator and MLPDiscriminator can): "
+                                           'train one run per seed, or set train.members=1')
+    return {**mc, 'members': M}
 
 def _wider(c, f):
     with warnings.catch_warnings():
@@ -227,7 +238,7 @@ def check_recipe(learn, cfg:dict):
         raise ConfigError('kd.kind', f"'lpips-lenet' compares MNIST-LeNet features of 1×32×32 images, the student makes "
                                      f"{G.nc}×{G.res}×{G.res}: use kd.kind=l1")
 
-# %% ../nbs/09c_build.ipynb #978c938e
+# %% ../nbs/09c_build.ipynb #f7836996
 def build_run(cfg:dict, # a resolved config (`load_config`)
               run_dir:str|Path, # the run folder (created if needed)
               accelerator=None, # an `Accelerator` (default: `get_accelerator(train.precision)`)
@@ -277,10 +288,12 @@ def _log_setup(learn, cfg, m):
         f"({learn.global_bs * tr['n_dis']} real images per iteration, n_dis {tr['n_dis']})")
     log(f"learning rates G {op['g_lr']:g} D {op['d_lr']:g} (Adam betas G {tuple(op['g_betas'])} D {tuple(op['d_betas'])}; "
         'not scaled with the number of processes)')
-    log(f"G {type(learn.G).__name__} {num_params(learn.G)/1e6:.3f}M params · D {type(learn.D).__name__} {num_params(learn.D)/1e6:.3f}M params")
+    M = learn.members
+    log(f"G {type(learn.G).__name__} {num_params(learn.G)/M/1e6:.3f}M params · D {type(learn.D).__name__} {num_params(learn.D)/M/1e6:.3f}M params"
+        + (f' (per member: {M} members, each with its own {tr["bs"]} rows of every batch of {tr["bs"] * M})' if M > 1 else ''))
     if cfg['task'] == 'compress':
         Gt = m['teacher_G']; d = cfg['dgl']
-        log(f"teacher {cfg['teacher']['path']}: G {num_params(Gt)/1e6:.3f}M params ({num_params(Gt)/max(num_params(learn.G),1):.2f}x the student) · "
+        log(f"teacher {cfg['teacher']['path']}: G {num_params(Gt)/1e6:.3f}M params ({num_params(Gt)/max(num_params(learn.G)/M,1):.2f}x the student) · "
             f"λ {d['lam']} {'gated ' if d['gated'] else ''}· two stages {d['two_stage']}"
             + (f" · KD {cfg['kd']['kind']} × {cfg['kd']['weight']}" if cfg['kd']['enabled'] else '')
             + (" · student started from the teacher's largest-norm channels" if cfg['student']['init'] == 'teacher' else ''))
@@ -311,7 +324,7 @@ def rank_checksums(learn)->list:
     cs = torch.tensor([state_checksum(learn.G, learn.D, learn.G_ema)], dtype=torch.int64, device=learn.device)
     return [int(x) for x in (learn.accelerator.gather(cs) if learn.world > 1 else cs).tolist()]
 
-# %% ../nbs/09c_build.ipynb #4ed34d8e
+# %% ../nbs/09c_build.ipynb #501832d2
 def finish_run(learn):
     "Export `gan.pt`, write the report and mark the run finished (main process writes)"
     from dglkit.dgl import save_gan
@@ -342,6 +355,9 @@ def report_run(learn, student_metrics:dict|None=None # the final metrics (number
     from dglkit.report import compression_report, write_report, logit_samples
     r = learn.run_info; cfg = r['cfg']; rep = cfg['report']
     G = learn.G_ema if learn.G_ema is not None else learn.G
+    M = getattr(G, 'members', 1)
+    from dglkit.models import member_model
+    Gm, Dm = (member_model(G, 0), member_model(learn.D, 0)) if M > 1 else (G, learn.D)  # members: the model shown is member 0
     kw = dict(batch_sizes=tuple(rep['batch_sizes']), latency=rep['latency'], device=learn.device)
     grids = {'model': learn.sample_grid} if getattr(learn, 'sample_grid', None) is not None else {}
     real = torch.stack([r['data'][i][0] for i in range(min(500, len(r['data'])))])
@@ -352,14 +368,16 @@ def report_run(learn, student_metrics:dict|None=None # the final metrics (number
     if cfg['task'] == 'compress':
         Gt = r['teacher_G'].to(learn.device)
         tm = ev(Gt) if ev else None  # same settings as the student's
-        rp = compression_report(Gt, {'student': G}, metrics={'teacher': tm, 'student': student_metrics}, **kw)
-        logits = {'student': logit_samples(G, learn.D, r['teacher_D'], real, n=len(real), seed=cfg['seed'])}
+        rp = compression_report(Gt, {'student': Gm}, metrics={'teacher': tm, 'student': student_metrics}, **kw)
+        logits = {'student': logit_samples(Gm, Dm, r['teacher_D'], real, n=len(real), seed=cfg['seed'])}
         title = f"dglkit compress · {cfg['name']}"
     else:
-        rp = compression_report(G, {}, metrics={'teacher': student_metrics}, **kw)
-        logits = {'model': logit_samples(G, learn.D, None, real, n=len(real), seed=cfg['seed'])}
+        rp = compression_report(Gm, {}, metrics={'teacher': student_metrics}, **kw)
+        logits = {'model': logit_samples(Gm, Dm, None, real, n=len(real), seed=cfg['seed'])}
         title = f"dglkit train · {cfg['name']}"
     intro = extra['protocol'] + (f" Real-data floor: FID {floor['fid']:.3g}." if floor and 'fid' in floor else '')
+    if M > 1: intro += (f' {M} members (train.members) trained at once: the metrics are their mean, each member\'s own numbers are in '
+                        'report.json (meta.members); the architecture, samples and logits shown are member 0\'s.')
     page = write_report(r['run_dir'], rp, title, intro, grids=grids, runs={cfg['name']: learn.history}, logits=logits, extra=extra)
     r['log'](f'wrote {page}')
     return rp

@@ -45,7 +45,7 @@ class EMA(Callback):
         for pe, p in zip(l.G_ema.parameters(), l.G.parameters()): pe.lerp_(p.detach(), 1 - beta)
         for be, b in zip(l.G_ema.buffers(), l.G.buffers()): be.copy_(b)
 
-# %% ../nbs/04a_callbacks.ipynb #a855f144
+# %% ../nbs/04a_callbacks.ipynb #70eec2f3
 def image_grid(imgs:torch.Tensor, # images in [-1, 1], B×C×H×W
                nrow:int|None=None # images per row (default: √B)
               )->torch.Tensor:
@@ -76,7 +76,8 @@ class SampleGrid(Callback):
         was = G.training; G.eval()
         try:
             y = None if self.y is None else self.y.to(l.device)
-            with l.autocast(): imgs = _gan_forward(G, self.z.to(l.device), y)
+            M = getattr(G, 'members', 1)  # members (dglkit.models): member 0's samples
+            with l.autocast(): imgs = _gan_forward(G, self.z.to(l.device).repeat(M, 1), y)[:len(self.z)]
         finally: G.train(was)
         return image_grid(imgs)
     def after_batch(self):

@@ -17,7 +17,7 @@ __all__ = ['SCHEMA', 'OPEN_SECTIONS', 'TASKS', 'COMPRESS_ONLY', 'RESUMABLE', 'DA
            'get_key', 'set_key', 'parse_overrides', 'flatten', 'resolve', 'check_args', 'default_config', 'load_config',
            'validate_config', 'config_changes']
 
-# %% ../nbs/09_config.ipynb #f131d97b
+# %% ../nbs/09_config.ipynb #0332cb1d
 SCHEMA = {
     'task': ('train', "'train': a GAN (e.g. a teacher) from scratch; 'compress': DGL, a narrow student guided by a teacher's D"),
     'name': (None, 'run name; the default run folder is runs/<name> (default: the config file name)'),
@@ -56,6 +56,7 @@ SCHEMA = {
     'optim.d_betas': ([0.5, 0.999], 'discriminator Adam betas'),
     'train.steps': (1000, 'iterations (G steps) to train; the run ends at this step'),
     'train.bs': (64, 'batch size per process and D step (global batch = bs x processes)'),
+    'train.members': (1, 'independent GANs trained at once as one batched model (MLP models): each member its own bs rows of every batch, its own weights; paired seeds in one run'),
     'train.n_dis': (1, 'D steps per G step'),
     'train.precision': (None, "'no', 'bf16' or 'fp16' (CUDA only); null: the launcher's setting (accelerate launch --mixed_precision)"),
     'train.ema_kimg': (10., 'half-life of the generator EMA in thousands of images (0: no EMA)'),
@@ -108,10 +109,11 @@ def schema_table()->str:
     for k, (d, h) in SCHEMA.items(): rows.append(f'| `{k}` | `{json.dumps(d)}` | {h} |')
     return '\n'.join(rows)
 
-# %% ../nbs/09_config.ipynb #1fccbdd9
+# %% ../nbs/09_config.ipynb #e17dd7ba
 class ConfigError(ValueError):
     "A config problem, found before training: the message starts with the dotted key and says how to fix it"
-    def __init__(self, key:str, msg:str): self.key = key; super().__init__(f'{key}: {msg}')
+    def __init__(self, key:str, msg:str): self.key, self.msg = key, msg; super().__init__(f'{key}: {msg}')
+    def __reduce__(self): return (type(self), (self.key, self.msg))  # picklable: raised in a worker process, it reaches the parent intact
 
 # %% ../nbs/09_config.ipynb #073e3135
 def get_key(cfg:dict, key:str, default=None):
@@ -271,7 +273,7 @@ def load_config(src:str|Path|dict, # a YAML file, or the recipe as a dict
     validate_config(cfg, check_files, models_given)
     return cfg
 
-# %% ../nbs/09_config.ipynb #5abca26c
+# %% ../nbs/09_config.ipynb #0601f9fb
 def _check(cond, key, msg):
     if not cond: raise ConfigError(key, msg)
 
@@ -321,7 +323,7 @@ def validate_config(cfg:dict, # a config merged over the defaults (see `load_con
     for w in ('G', 'D'):
         if not models_given: _check_model(cfg['model'][w], f'model.{w}', task == 'train')
     tr, op, ev, lo = cfg['train'], cfg['optim'], cfg['eval'], cfg['loss']
-    for k in ('steps', 'bs', 'n_dis', 'log_every', 'n_samples'): _check(tr[k] >= 1, f'train.{k}', f'must be >= 1, got {tr[k]}')
+    for k in ('steps', 'bs', 'n_dis', 'log_every', 'n_samples', 'members'): _check(tr[k] >= 1, f'train.{k}', f'must be >= 1, got {tr[k]}')
     for k in ('ckpt_every', 'sample_every', 'num_workers'): _check(tr[k] >= 0, f'train.{k}', f'must be >= 0, got {tr[k]}')
     _check(tr['ema_kimg'] >= 0, 'train.ema_kimg', f'must be >= 0 (0 disables the EMA), got {tr["ema_kimg"]}')
     _check(tr['precision'] in (None, 'no', 'bf16', 'fp16'), 'train.precision', f"must be 'no', 'bf16', 'fp16' or null, got {tr['precision']!r}")
@@ -396,13 +398,14 @@ def _validate_compress(cfg, check_files):
                                                                       f'{never}. Use a fraction below 1, or dgl.lam=0')
         # (dgl.at_kimg depends on the global batch, known only with the processes: checked by dglkit.build.build_run)
 
-# %% ../nbs/09_config.ipynb #464acc47
+# %% ../nbs/09_config.ipynb #20d0f502
 def config_changes(old:dict, new:dict, all_keys:bool=False)->list:
     "`['key: old → new', ...]` for keys that differ (only those a resume cannot honour unless `all_keys`)"
     a, b = flatten(old), flatten(new)
     out = []
     for k in sorted(set(a) | set(b)):
         if a.get(k) == b.get(k): continue
+        if k not in a and k in SCHEMA and b[k] == SCHEMA[k][0]: continue  # a key newer than the run: it ran with the default
         if not all_keys and any(k == r or (r.endswith('.') and k.startswith(r)) for r in RESUMABLE): continue
         out.append(f'{k}: {a.get(k)!r} → {b.get(k)!r}')
     return out

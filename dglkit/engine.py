@@ -151,7 +151,7 @@ class _Pair(nn.Module):
     "fastai's `learn.model`: holds the (prepared) G and D so `train()`/`eval()` reach both"
     def __init__(self, G, D): super().__init__(); self.G, self.D = G, D
 
-# %% ../nbs/04_engine.ipynb #3ac2233e
+# %% ../nbs/04_engine.ipynb #0df3d5d4
 LOG_TERMS = ('d_real', 'd_fake', 'r1', 'g_adv', 'teacher')
 
 class DGLLearner(Learner):
@@ -187,7 +187,11 @@ class DGLLearner(Learner):
         if n_dis < 1: raise ValueError(f'n_dis must be >= 1, got {n_dis}')
         self.seed, self.bs, self.n_dis, self.gan_loss = seed, bs, n_dis, loss or GANLoss()
         self.rank, self.world = acc.process_index, acc.num_processes
-        self.sampler = StreamSampler(len(data), bs * n_dis, self.rank, self.world, seed)
+        # members (models built with `members=M`, dglkit.models): every batch holds M batches of `bs`, one per member
+        self.members = getattr(G, 'members', 1)
+        if getattr(D, 'members', 1) != self.members:
+            raise ValueError(f'G has {self.members} member(s) but D has {getattr(D, "members", 1)}: build both with the same members')
+        self.sampler = StreamSampler(len(data), bs * n_dis * self.members, self.rank, self.world, seed)
         dl = stream_loader(data, self.sampler, num_workers, acc.device.type == 'cuda', seed, batched=fast)  # its own generator: leaves the global RNG alone
         # one process, no grad scaler: call torch's backward/step/zero_grad directly (Accelerate's wrappers do the same, plus per-call checks)
         self._plain = fast and self.world == 1 and acc.scaler is None and acc.gradient_accumulation_steps == 1 and acc.distributed_type == 'NO'
@@ -219,7 +223,7 @@ class DGLLearner(Learner):
     @property
     def steps_per_epoch(self)->int:
         "Iterations in one epoch: one pass over the training data (all processes together)"
-        return max(1, self.sampler.n_items // (self.global_bs * self.n_dis))
+        return max(1, self.sampler.n_items // (self.global_bs * self.n_dis * self.members))
     def autocast(self): return self.accelerator.autocast()
 
     # ---- randomness of one iteration -------------------------------------------------------------------
@@ -237,8 +241,9 @@ class DGLLearner(Learner):
         self._check_finite(total)
         for k, v in self.loss_terms.items(): self.log_vals[k] = v.detach()
         self.loss_grad = total
+        g = total * self.members if self.members > 1 else total  # members: each one takes the gradient of its own mean loss
         self._zero_grad(opt)
-        self._with_events(lambda: total.backward() if self._plain else self.accelerator.backward(total), 'backward', CancelBackwardException)
+        self._with_events(lambda: g.backward() if self._plain else self.accelerator.backward(g), 'backward', CancelBackwardException)
         self._with_events(lambda: opt.optimizer.step() if self._plain else opt.step(), 'step', CancelStepException)
         return total
 

@@ -100,19 +100,21 @@ def mixture_metrics(samples, # generated points N×2
                 out['sw1'] = sliced_w1(s, r, n_proj, seed, b_sorted=rs)
     return dict(out, counts=c['counts'])
 
-# %% ../nbs/15_mixtures.ipynb #e69f0f9f
+# %% ../nbs/15_mixtures.ipynb #c1efb752
 @torch.no_grad()
 def sample_points(G, # a generator of points: `forward(z, y=None)`, attributes `nz`, `n_classes`
                   n:int=2500, # number of points
                   seed:int=2020, # noise seed
                   device=None # where G runs (default: its own device)
                  )->torch.Tensor:
-    "`n` points of `G` in eval mode (class-balanced labels for a conditional `G`), on the CPU"
+    "`n` points of `G` in eval mode (class-balanced labels for a conditional `G`), on the CPU; members × n × 2 for a `G` with members (the same noise for each)"
     device = device or next(G.parameters()).device
+    M = getattr(G, 'members', 1)
     z = torch.randn(n, G.nz, generator=torch.Generator().manual_seed(seed)).to(device)
     y = (torch.arange(n) % G.n_classes).to(device) if getattr(G, 'n_classes', 0) else None
-    with eval_mode(G): x = G(z) if y is None else G(z, y)
-    return x.float().cpu()
+    with eval_mode(G): x = G(z.repeat(M, 1)) if y is None else G(z, y)
+    x = x.float().cpu()
+    return x.view(M, n, -1) if M > 1 else x
 
 def evaluate_mixture(G, # the generator
                      reference:GaussianMixture2D, # the mixture (the training data set, or `eval.reference`)
@@ -130,13 +132,17 @@ def evaluate_mixture(G, # the generator
                         f'gaussian_mixture), got {type(reference).__name__}: for images use fid/kid')
     t0 = time.perf_counter()
     x = sample_points(G, n, seed, device)
-    if x.ndim != 2 or x.shape[1] != 2:
+    xs = x if x.ndim == 3 else x[None]  # members × n × d
+    if xs.shape[-1] != 2:
         raise ValueError(f'point metrics need a generator of 2-D points, but G makes samples of shape {tuple(x.shape[1:])}')
-    r = mixture_metrics(x, reference, tuple(metrics), min_count, thresh, seed=seed)
-    counts = r.pop('counts')
+    per = [mixture_metrics(m, reference, tuple(metrics), min_count, thresh, seed=seed) for m in xs]
+    counts = [r.pop('counts') for r in per]
+    r = {k: float(np.mean([p[k] for p in per])) for k in per[0]}  # members: the mean over them (each one in meta['members'])
     meta = dict(n_fake=n, n_real=n if 'sw1' in r else 0, reference=repr(reference), n_modes=reference.n_modes,
-                min_count=min_count, thresh=thresh, counts=counts, seed=seed, seconds=round(time.perf_counter() - t0, 4))
-    return EvalResult({k: float(v) for k, v in r.items()}, labels={k: POINT_LABELS[k] for k in r}, meta=meta)
+                min_count=min_count, thresh=thresh, counts=counts[0] if x.ndim == 2 else counts, seed=seed,
+                seconds=round(time.perf_counter() - t0, 4))
+    if x.ndim == 3: meta['members'] = [dict({k: float(v) for k, v in p.items()}, counts=c) for p, c in zip(per, counts)]
+    return EvalResult(r, labels={k: POINT_LABELS[k] for k in r}, meta=meta)
 
 # %% ../nbs/15_mixtures.ipynb #3c6e33f9
 def plot_extent(gm:GaussianMixture2D, # the mixture

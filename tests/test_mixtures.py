@@ -45,3 +45,21 @@ def test_paired_summary():
     rows = [dict(mixture='ring', mode=m, seed=s, modes=5 + s + (m == 'kd'), hq=0.5) for m in ('vanilla', 'kd') for s in range(10)]
     p, = paired_summary(rows, metrics=('modes', 'hq'))
     assert (p['mode'], p['seeds'], p['delta_modes_mean'], p['ci95'], p['wins'], p['wins_hq'], p['losses_hq']) == ('kd', 10, 1.0, [1.0, 1.0], 10, 0, 0)
+
+def test_benchmark_members_and_fork_match_fresh_runs(tmp_path):
+    "benchmarks/mixtures.py: dgl started from vanilla's state at the switch equals dgl trained from step 0, seed by seed (members of one learner)"
+    import sys
+    from pathlib import Path
+    from dglkit.build import train_run
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'benchmarks'))
+    import mixtures as bench
+    cfg = load_config(Path(__file__).resolve().parents[1]/'configs'/'mixture-ring-teacher.yaml', ['train.steps=30'])
+    train_run(cfg, tmp_path/'teacher')
+    t = str(tmp_path/'teacher'/'gan.pt')
+    bench.run_students('ring', 'vanilla', 2, t, 40, save_at=str(tmp_path/'at-switch.pt'))
+    fork = bench.run_students('ring', 'dgl', 2, t, 40, start_from=str(tmp_path/'at-switch.pt'))
+    fresh = bench.run_students('ring', 'dgl', 2, t, 40)
+    assert [r['seed'] for r in fork] == [0, 1] and fork[0]['started_from'] == 'vanilla at step 20' and fresh[0]['started_from'] is None
+    for a, b in zip(fork, fresh):
+        assert [a[k] for k in ('modes', 'hq', 'kl', 'sw1', 'counts', 'curve')] == [b[k] for k in ('modes', 'hq', 'kl', 'sw1', 'counts', 'curve')]
+    assert fork[0]['sw1'] != fork[1]['sw1']                 # two members, two different students
