@@ -27,17 +27,20 @@ def one(job):
     from dglkit.build import train_run, make_evaluator
     from dglkit.runs import read_metrics, read_status
     from dglkit.dgl import load_gan
-    name, mode, seed, ov, steps, out, skip_missing = job
+    name, mode, seed, ov, steps, out, skip_missing, extend_from = job
     cfg = demo_config(mode, overrides=[f'train.steps={steps}', f'seed={seed}', f'eval.every={max(1, steps // 8)}',
                                        'report.latency=false', f'train.ckpt_every={max(1, steps // 4)}', *ov])
     run = Path(out)/f'{name}-{mode}-s{seed}'
     if skip_missing and read_status(run).get('state') != 'finished': return None
+    if extend_from and not run.exists() and (Path(extend_from)/run.name).exists():  # continue a shorter run (a copy: the original stays)
+        import shutil; shutil.copytree(Path(extend_from)/run.name, run, ignore=shutil.ignore_patterns('.lock'))
     t = time.time(); train_run(cfg, run); secs = time.time() - t
     if skip_missing: secs = read_metrics(run)[-1]['time']  # trained by an earlier invocation: its training time (without the report)
     G = load_gan(run/'gan.pt')[0]
     ev = make_evaluator(cfg)(G)
-    sw = round(cfg['dgl']['at_frac'] * steps) if cfg['dgl']['two_stage'] and cfg['dgl']['at_frac'] is not None else 0
-    curve = [(r['step'], r['fid']) for r in read_metrics(run) if r.get('fid') is not None]
+    rows = read_metrics(run)
+    sw = next((r['step'] for r in rows if r.get('stage') == 2), 0) if cfg['dgl']['two_stage'] else 0  # the switch as it happened (an extended run keeps its own)
+    curve = [(r['step'], r['fid']) for r in rows if r.get('fid') is not None]
     after = [f for s, f in curve if s > sw] or [f for _, f in curve]
     return dict(row=name, mode=mode, seed=seed, overrides=ov, fid=ev['fid'], kid=ev['kid'], fid_seed_std=ev['fid_seed_std'], fid_curve=curve,
                 best_fid=min(f for _, f in curve) if curve else None, worst_fid_after_switch=max(after) if after else None,
@@ -70,6 +73,8 @@ if __name__ == '__main__':
     p.add_argument('--d-f', type=float, nargs='*', default=[]); p.add_argument('--out', default='/tmp/dglkit-replication')
     p.add_argument('--json', default='benchmarks/results/replication.json')
     p.add_argument('--modes', nargs='*', default=None, help='keep only these modes of the rows (e.g. vanilla dgl kd)')
+    p.add_argument('--extend-from', default=None, help='a --out folder of a shorter run of the benchmark: its finished runs are copied '
+                   'into --out and trained on to --steps (resumed: stage 2 stays where it started, see the log)')
     p.add_argument('--skip-missing', action='store_true', help='train nothing: evaluate the finished runs in --out, skip the others '
                    '(one JSON from runs made by several invocations with the same --out and --steps)')
     a = p.parse_args()
@@ -81,7 +86,7 @@ if __name__ == '__main__':
     plan += [(f'quarter-lam{l}', 'dgl', [f'dgl.lam={l}']) for l in a.lams]
     plan += [(f'quarter-switch{w}', 'dgl', [f'dgl.at_frac={w}']) for w in a.switch]
     plan += [(f'quarter-df{d}', m, [f'student.d_width={d}']) for d in a.d_f for m in ('vanilla', 'dgl')]
-    jobs = [(r, m, seed, kw, a.steps, a.out, a.skip_missing) for seed in a.seeds for r, m, kw in plan]  # seed-major: a stopped run leaves whole pairs
+    jobs = [(r, m, seed, kw, a.steps, a.out, a.skip_missing, a.extend_from) for seed in a.seeds for r, m, kw in plan]  # seed-major: a stopped run leaves whole pairs
     t0 = time.time(); res = []
     from dglkit.demo import demo_config
     from dglkit.build import evaluate_floor, protocol_text
