@@ -28,7 +28,7 @@ from .history import History
 __all__ = ['LOG_TERMS', 'get_accelerator', 'TermMetric', 'GANOptimizers', 'StepProgress', 'NonFiniteLossError', 'check_models',
            'DGLLearner']
 
-# %% ../nbs/04_engine.ipynb #67b2f10c
+# %% ../nbs/04_engine.ipynb #e82c7c9d
 def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; None: the launcher's setting (or 'no')
                     cpu:bool=False, # force the CPU even when a GPU is present
                     timeout:float|None=None # seconds a collective waits for the other processes; None: $DGLKIT_DIST_TIMEOUT, else torch's default
@@ -49,8 +49,18 @@ def get_accelerator(mixed_precision:str|None=None, # 'no', 'bf16' or 'fp16'; Non
     if world > 1 and acc.num_processes != world:  # e.g. torchrun or `accelerate launch --multi_gpu` on a machine without GPUs
         raise RuntimeError(f'Launched as {world} processes (WORLD_SIZE) but Accelerate set up {acc.num_processes} ({acc.distributed_type}): each process '
                            'would train a model of its own. Without GPUs set ACCELERATE_USE_CPU=1 (DDP over gloo); with GPUs, give every process one.')
-    if world > 1: atexit.register(lambda: torch.distributed.is_initialized() and torch.distributed.destroy_process_group())  # else gloo can abort at teardown
+    if world > 1: atexit.register(_teardown)
     return acc
+
+def _teardown(wait:float=30.):
+    "At exit: the processes leave together (a barrier of at most `wait` s), then the process group is destroyed; else gloo can abort at teardown"
+    import datetime, torch.distributed as dist
+    if not dist.is_initialized(): return
+    try:  # a rank that exits while another still talks to it ends with 'terminate called without an active exception'
+        if dist.get_backend() == 'gloo': dist.monitored_barrier(timeout=datetime.timedelta(seconds=wait))
+        else: dist.barrier()
+    except Exception: pass  # another process died or left: nothing to wait for
+    dist.destroy_process_group()
 
 # %% ../nbs/04_engine.ipynb #c464b8b3
 class TermMetric(Metric):
