@@ -165,7 +165,7 @@ def recipe(task:str='train', # 'train' or 'compress'
     "A resolved config for models built in Python (no files checked, no model.* section needed)"
     return load_config(dict(task=task, **sections), overrides, check_files=False, models_given=True)
 
-# %% ../nbs/09c_build.ipynb #09eb32f1
+# %% ../nbs/09c_build.ipynb #f0cf6884
 def build_learner(cfg:dict, # a resolved config (`load_config` or `recipe`)
                   data, # the training set
                   G, D, # the (student) generator and its discriminator
@@ -199,7 +199,7 @@ def build_learner(cfg:dict, # a resolved config (`load_config` or `recipe`)
         if (cfg.get('track') or {}).get('backend', 'none') != 'none':   # experiment tracking (dglkit.track)
             from dglkit.track import tracker_callback; all_cbs.append(tracker_callback(cfg, run_dir))
     return DGLLearner(data, G, D, loss=build_loss(cfg), bs=tr['bs'], n_dis=tr['n_dis'], g_lr=op['g_lr'], d_lr=op['d_lr'],
-                      g_betas=tuple(op['g_betas']), d_betas=tuple(op['d_betas']), accelerator=acc, seed=cfg['seed'],
+                      g_betas=tuple(op['g_betas']), d_betas=tuple(op['d_betas']), fused_adam=op['fused'], accelerator=acc, seed=cfg['seed'],
                       log_every=tr['log_every'], num_workers=tr['num_workers'], path=run_dir or path or '.',
                       cbs=all_cbs + list(cbs or []), quiet=not progress)
 
@@ -238,7 +238,7 @@ def check_recipe(learn, cfg:dict):
         raise ConfigError('kd.kind', f"'lpips-lenet' compares MNIST-LeNet features of 1×32×32 images, the student makes "
                                      f"{G.nc}×{G.res}×{G.res}: use kd.kind=l1")
 
-# %% ../nbs/09c_build.ipynb #f7836996
+# %% ../nbs/09c_build.ipynb #52d19eb6
 def build_run(cfg:dict, # a resolved config (`load_config`)
               run_dir:str|Path, # the run folder (created if needed)
               accelerator=None, # an `Accelerator` (default: `get_accelerator(train.precision)`)
@@ -286,7 +286,7 @@ def _log_setup(learn, cfg, m):
     log(f'processes {learn.world} ({acc.distributed_type}) · device {acc.device} · precision {acc.mixed_precision}')
     log(f"batch {tr['bs']} per process x {learn.world} processes = global batch {learn.global_bs} "
         f"({learn.global_bs * tr['n_dis']} real images per iteration, n_dis {tr['n_dis']})")
-    log(f"learning rates G {op['g_lr']:g} D {op['d_lr']:g} (Adam betas G {tuple(op['g_betas'])} D {tuple(op['d_betas'])}; "
+    log(f"learning rates G {op['g_lr']:g} D {op['d_lr']:g} ({'fused ' if op['fused'] else ''}Adam betas G {tuple(op['g_betas'])} D {tuple(op['d_betas'])}; "
         'not scaled with the number of processes)')
     M = learn.members
     log(f"G {type(learn.G).__name__} {num_params(learn.G)/M/1e6:.3f}M params · D {type(learn.D).__name__} {num_params(learn.D)/M/1e6:.3f}M params"

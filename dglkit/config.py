@@ -17,7 +17,7 @@ __all__ = ['SCHEMA', 'OPEN_SECTIONS', 'TASKS', 'COMPRESS_ONLY', 'RESUMABLE', 'DA
            'get_key', 'set_key', 'parse_overrides', 'flatten', 'resolve', 'check_args', 'default_config', 'load_config',
            'validate_config', 'config_changes']
 
-# %% ../nbs/09_config.ipynb #0332cb1d
+# %% ../nbs/09_config.ipynb #0649c892
 SCHEMA = {
     'task': ('train', "'train': a GAN (e.g. a teacher) from scratch; 'compress': DGL, a narrow student guided by a teacher's D"),
     'name': (None, 'run name; the default run folder is runs/<name> (default: the config file name)'),
@@ -54,6 +54,7 @@ SCHEMA = {
     'optim.d_lr': (2e-4, 'discriminator Adam learning rate'),
     'optim.g_betas': ([0.5, 0.999], 'generator Adam betas'),
     'optim.d_betas': ([0.5, 0.999], 'discriminator Adam betas'),
+    'optim.fused': (False, "torch's fused Adam kernel: faster for small models on CPU (and on CUDA); results differ from the default kernel in the last bits"),
     'train.steps': (1000, 'iterations (G steps) to train; the run ends at this step'),
     'train.bs': (64, 'batch size per process and D step (global batch = bs x processes)'),
     'train.members': (1, 'independent GANs trained at once as one batched model (MLP models): each member its own bs rows of every batch, its own weights; paired seeds in one run'),
