@@ -2,24 +2,25 @@
 
 For the 8-Gaussian ring and the 25-Gaussian grid: train the teacher once (configs/mixture-<kind>-teacher.yaml through
 `dglkit.build.train_run`, cached in runs/mixtures/<kind>-teacher), then the ×0.25 student of configs/mixture-<kind>.yaml
-in every mode of `dglkit.build.MODES` (vanilla, two-stage DGL, DGL from step 0, KD, DGL + KD) for the same seeds, two
-processes at a time. Each student is built by `build_models` and trained by `build_learner` (no run folder: the
-run-folder overhead is measured once, side by side, with `--overhead`); its metrics come from
-`EvalDuringTraining` -> `dglkit.mixtures.evaluate_mixture`, the path every run with `eval.metrics: [modes, ...]` takes.
+in every mode of `dglkit.build.MODES` (vanilla, two-stage DGL, DGL from step 0, KD, DGL + KD), two processes at a time.
+One job per (mixture, mode): its seeds are the members of one learner (`train.members`, `dglkit.models.EnsembleLinear`;
+seed k = member k, the same in every mode, so the comparison is paired), built by `build_models` and trained by
+`build_learner` (no run folder: the run-folder overhead is measured once, side by side, with `--overhead`). dgl and
+dgl_kd start from vanilla's and kd's state at the switch (same seed ⇒ same stage 1; `--no-fork` trains them from step 0,
+with identical numbers). Metrics: `EvalDuringTraining` (modes, hq every eval.every steps) and
+`dglkit.mixtures.evaluate_mixture` at the end (all four), the path every run with `eval.metrics: [modes, ...]` takes.
 
     OMP_NUM_THREADS=1 python benchmarks/mixtures.py                       # 10 seeds, both mixtures -> benchmarks/results/mixtures.json
     python benchmarks/mixtures.py --seeds 2 --steps 100 --mixtures ring --out /tmp/m.json --no-pictures   # a smoke run
 
 Writes benchmarks/results/mixtures.json (per-seed values, `paired` comparisons with bootstrap CIs, curves, timings)
 and, unless --no-pictures, nbs/images/mixtures-<kind>.png and nbs/images/mixtures-curves.png (the docs page
-nbs/tutorials/mixtures.ipynb links them); --update-docs rewrites the table on that page. Every student is appended to
-<out>.rows.jsonl as it finishes: `--from-rows <out>.rows.jsonl` summarises a stopped run (its complete seeds only),
-`--resume` runs only the students missing from it.
+nbs/tutorials/mixtures.ipynb links them); --update-docs rewrites the table on that page. Every job's seeds are appended
+to <out>.rows.jsonl as it finishes: `--from-rows <out>.rows.jsonl` summarises a stopped run (its finished jobs),
+`--resume` runs only the jobs missing from it.
 
 Budgets (the recipes' train.steps): ring 1,500 and grid 4,000 student steps, where the seeds' mean curves have
-flattened in modes (nbs/images/mixtures-curves.png; the high-quality share still rises). Measured on the shared 2-core
-machine: 83 students in 2,486 s (load 3.4-5.4), stopped at 8 complete seeds; see nbs/tutorials/mixtures.ipynb for the
-time budget (five minutes on two cores does not hold at these budgets).
+flattened in modes (nbs/images/mixtures-curves.png; the high-quality share still rises). Timings: nbs/tutorials/mixtures.ipynb.
 """
 import os
 os.environ.setdefault('OMP_NUM_THREADS', '1')
@@ -238,10 +239,10 @@ def main(argv=None):
         jobs = sorted(((k, m) for k in a.mixtures for m in modes), key=lambda j: -steps_of[j[0]] * cost.get(j[1], 2.))
         t0 = time.perf_counter()
         rows_file = Path(a.from_rows or str(a.out) + '.rows.jsonl')
-        if a.from_rows:  # a finished (or stopped) run's students: complete seeds only, so the comparison stays paired
-            got = [json.loads(l) for l in rows_file.read_text().splitlines() if l.strip()]
-            full = [s for s in range(a.seeds) if sum(r['seed'] == s for r in got) == len(a.mixtures) * len(modes)]  # (a stopped run: its whole jobs)
-            rows, a.seeds = [r for r in got if r['seed'] in full], len(full)
+        if a.from_rows:  # a finished (or stopped) run's jobs: each one is written whole (all its seeds), so the comparison stays paired
+            rows = [json.loads(l) for l in rows_file.read_text().splitlines() if l.strip()]
+            a.mixtures = [k for k in a.mixtures if any(r['mixture'] == k for r in rows)]
+            a.seeds = len({r['seed'] for r in rows})
             t_students = float(json.loads(rows_file.with_suffix('.time').read_text())['students']) if rows_file.with_suffix('.time').exists() else float('nan')
         else:
             rows, t_before = [], 0.
